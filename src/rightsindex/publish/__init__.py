@@ -1,0 +1,1 @@
+"""Publishing: score files, reports, exports. Computes no grades."""

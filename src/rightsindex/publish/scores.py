@@ -1,0 +1,56 @@
+"""The ``scores.json`` / scores CSV shapes (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..methodology import Methodology
+from ..scoring import CompanyScores, rank
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None else round(v + 0.0, 2)
+
+
+def scores_json(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> dict:
+    """``{"companies": {"<Company>": {"total", "categories", "indicators", "levels", ...}}}``.
+
+    Scores are rounded to 2 decimals; ``null`` where everything is N/A. Besides the contract keys,
+    each company carries ``label``, ``type``, ``rank`` and ``level_totals`` (total and G/F/P per
+    level: Group, OpCom, each service, and ``Mobile`` for a telco's merged mobile services).
+    """
+    ranked = rank(scores)
+    positions = {s.company: i for i, s in enumerate(ranked, 1) if s.total is not None}
+    return {
+        "index": index,
+        "methodology": methodology.id,
+        "companies": {
+            s.company: {**s.as_dict(), "rank": positions.get(s.company)} for s in ranked
+        },
+    }
+
+
+def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> str:
+    """Long format, one row per company × scope: ``Index, Company, CompanyLabel, Level, Kind, Id, Score``.
+
+    ``Kind`` is ``total``, ``category``, ``indicator`` (company-level indicator and family scores)
+    or ``level`` (an indicator at one level, ``Level`` naming it).
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["Index", "Company", "CompanyLabel", "Level", "Kind", "Id", "Score"])
+
+    def fmt(v: float | None) -> str:
+        return "NA" if v is None else f"{_r(v):.2f}"
+
+    for s in rank(scores):
+        w.writerow([index, s.company, s.label, "", "total", "total", fmt(s.total)])
+        for cat, v in s.categories.items():
+            w.writerow([index, s.company, s.label, "", "category", cat, fmt(v)])
+        for ind, v in s.indicators.items():
+            w.writerow([index, s.company, s.label, "", "indicator", ind, fmt(v)])
+        for level, values in s.levels.items():
+            for ind, v in values.items():
+                w.writerow([index, s.company, s.label, level, "level", ind, fmt(v)])
+    return buf.getvalue()
