@@ -31,3 +31,48 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# -- databases: every store test runs on SQLite and on a real PostgreSQL ------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A running PostgreSQL (started for the session). Skips locally when impossible; fails in CI."""
+    from .pg import PostgresUnavailable, TempPostgres
+
+    url = os.environ.get("RIGHTSINDEX_TEST_PG_URL")
+    if url:
+        yield None
+        return
+    server = None
+    try:
+        server = TempPostgres()
+        server.start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is needed in CI: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+_db_counter = iter(range(10**6))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    server = request.getfixturevalue("postgres")
+    if server is None:
+        base = os.environ["RIGHTSINDEX_TEST_PG_URL"]
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        name = f"t{os.getpid()}_{next(_db_counter)}"
+        u = make_url(base)
+        with psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return u.set(database=name).render_as_string(hide_password=False)
+    return server.new_database(f"t{next(_db_counter)}")

@@ -23,6 +23,10 @@ app = typer.Typer(
 )
 methodology_app = typer.Typer(help="Methodologies shipped as data (RDR 2020, RDR 2022).", no_args_is_help=True)
 app.add_typer(methodology_app, name="methodology")
+corpus_app = typer.Typer(help="Policy documents, their versions and passages.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -239,6 +243,247 @@ def print_ranking(scores: dict, title: str = "") -> None:
             str(i), s.label, s.company_type, f(s.total), f(s.categories.get("G")), f(s.categories.get("F")), f(s.categories.get("P"))
         )
     out.print(table)
+
+
+# -- corpus -------------------------------------------------------------------------------------
+
+
+def _open_store(db: Optional[str]):
+    from .store import Store, StoreError
+
+    try:
+        return Store.open(db)
+    except StoreError as exc:
+        raise fail(str(exc))
+
+
+@corpus_app.command("add")
+def corpus_add(
+    manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+) -> None:
+    """Ingest a manifest's documents: extract, segment and record new versions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .corpus.fetch import Fetcher
+    from .corpus.ingest import ingest_manifest
+    from .corpus.manifest import ManifestError, load_manifest
+
+    try:
+        manifest = load_manifest(manifest_path)
+    except ManifestError as exc:
+        raise fail(str(exc))
+    store = _open_store(db)
+    total = sum(len(c.documents) for c in manifest.companies)
+    with Fetcher(allow_private=allow_private) as fetcher, Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingesting", total=total)
+
+        def on_document(o) -> None:
+            if o.status == "error":
+                progress.console.print(f"[red]error[/] {o.company}: {o.key}: {o.message}", markup=True, highlight=False)
+            progress.update(task, advance=1, description=f"{o.company}")
+
+        report = ingest_manifest(store, manifest, fetcher=fetcher, on_document=on_document)
+    print(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@corpus_app.command("list")
+def corpus_list(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    company: Optional[str] = typer.Option(None, "--company", help="Only this company id."),
+) -> None:
+    """List documents with their number of versions and the latest version's date and language."""
+    from sqlalchemy import select
+
+    from .store.models import Company, Document
+
+    store = _open_store(db)
+    table = Table(title_justify="left")
+    for col in ("id", "company", "document", "type", "versions", "latest", "lang", "passages"):
+        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left")
+    with store.session() as s:
+        q = select(Document).join(Company).order_by(Company.key, Document.id)
+        if company:
+            q = q.where(Company.key == company)
+        for d in s.scalars(q):
+            latest = d.versions[-1] if d.versions else None
+            table.add_row(
+                str(d.id),
+                d.company.key,
+                d.key,
+                d.type or "",
+                str(len(d.versions)),
+                str(latest.version_date or latest.recorded_at.date()) if latest else "",
+                (latest.language or "") if latest else "",
+                str(len(latest.passages)) if latest else "0",
+            )
+    out.print(table)
+
+
+def _find_document(s, ref: str):
+    from sqlalchemy import or_, select
+
+    from .store.models import Company, Document
+
+    q = select(Document).join(Company)
+    if ref.isdigit():
+        docs = list(s.scalars(q.where(Document.id == int(ref))))
+    else:
+        company, _, key = ref.partition(":") if ":" in ref and not ref.startswith(("http", "ota:")) else ("", "", ref)
+        cond = or_(Document.key == ref, Document.key == key) if company else Document.key == ref
+        docs = list(s.scalars(q.where(cond)))
+        if company:
+            docs = [d for d in docs if d.company.key == company] or docs
+        if not docs:
+            docs = [d for d in s.scalars(q) if d.key.endswith(ref)]
+    if not docs:
+        raise fail(f"no document {ref!r} (see `rightsindex corpus list`)")
+    if len(docs) > 1:
+        raise fail(f"{ref!r} matches several documents: " + ", ".join(f"{d.id} ({d.company.key}: {d.key})" for d in docs))
+    return docs[0]
+
+
+def _find_version(doc, ref: Optional[str]):
+    from datetime import date
+
+    if not doc.versions:
+        raise fail(f"document {doc.key} has no versions")
+    if ref is None:
+        return doc.versions[-1]
+    if ref.isdigit():
+        for v in doc.versions:
+            if v.seq == int(ref):
+                return v
+        raise fail(f"document {doc.key} has no version {ref} (versions 1–{doc.versions[-1].seq})")
+    try:
+        when = date.fromisoformat(ref)
+    except ValueError:
+        raise fail(f"version {ref!r}: give a version number or a date (YYYY-MM-DD)") from None
+    from .corpus.ingest import version_in_force
+
+    v = version_in_force(None, doc, when)
+    if v is None:
+        raise fail(f"document {doc.key} has no version in force on {ref}")
+    return v
+
+
+@corpus_app.command("show")
+def corpus_show(
+    document: str = typer.Argument(..., metavar="DOC", help="Document id, manifest path, or COMPANY:PATH."),
+    version: Optional[str] = typer.Option(None, "--version", "-v", help="Version number or date (default: latest)."),
+    passages: bool = typer.Option(False, "--passages", help="Print passages with offsets instead of the text."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Show a document's versions and the text of one version."""
+    store = _open_store(db)
+    with store.session() as s:
+        doc = _find_document(s, document)
+        v = _find_version(doc, version)
+        out.print(f"[bold]{doc.title}[/] — {doc.company.key}: {doc.key}", markup=True)
+        if doc.url:
+            out.print(f"url: {doc.url}")
+        out.print(f"levels: {', '.join(doc.levels) if doc.levels else 'all'}; type: {doc.type or '-'}")
+        out.print("versions:")
+        for x in doc.versions:
+            mark = "*" if x.id == v.id else " "
+            when = x.version_date or x.recorded_at.date()
+            out.print(f" {mark} {x.seq:>3}  {when}  {x.language or '?':>3}  {len(x.passages):>5} passages  {x.text_sha256[:12]}  {x.source or ''}")
+        out.print("")
+        if passages:
+            for p in v.passages:
+                out.print(f"[{p.seq}] {p.start}-{p.end} {p.kind} {p.language or ''} | {p.heading}", style="dim", markup=False)
+                out.print(p.text, markup=False, highlight=False)
+        else:
+            sys.stdout.write(v.text + "\n")
+
+
+@corpus_app.command("diff")
+def corpus_diff(
+    document: str = typer.Argument(..., metavar="DOC", help="Document id, manifest path, or COMPANY:PATH."),
+    from_version: str = typer.Option(..., "--from", help="Version number or date (YYYY-MM-DD: the version in force then)."),
+    to_version: Optional[str] = typer.Option(None, "--to", help="Version number or date (default: latest)."),
+    show_unchanged: bool = typer.Option(False, "--all", help="Also list unchanged passages."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """List the passages added, removed and changed between two versions (word-level marks inside)."""
+    from rich.text import Text
+
+    from .corpus.versions import diff_versions
+
+    store = _open_store(db)
+    with store.session() as s:
+        doc = _find_document(s, document)
+        old, new = _find_version(doc, from_version), _find_version(doc, to_version)
+        d = diff_versions(old, new)
+        c = d.counts()
+        out.print(
+            f"[bold]{doc.company.key}: {doc.key}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
+            f" → {new.seq} ({new.version_date or new.recorded_at.date()})",
+            markup=True,
+        )
+        out.print(f"changed: {c['changed']}  added: {c['added']}  removed: {c['removed']}  unchanged: {c['unchanged']}")
+        for e in d.entries:
+            if e.status == "unchanged" and not show_unchanged:
+                continue
+            head = f"\n{e.status.upper()}" + (f"  [{e.heading}]" if e.heading else "")
+            out.print(head, style={"added": "green", "removed": "red", "changed": "yellow"}.get(e.status, "dim"), markup=False, highlight=False)
+            if e.status == "changed":
+                t = Text()
+                for op, chunk in e.inline:
+                    t.append(chunk, style="red strike" if op < 0 else "green underline" if op > 0 else "")
+                if not out.is_terminal:
+                    t = Text("".join(f"[-{c}-]" if op < 0 else f"{{+{c}+}}" if op > 0 else c for op, c in e.inline))
+                out.print(t)
+            else:
+                out.print((e.new or e.old).text, markup=False, highlight=False)
+
+
+@corpus_app.command("import-ota")
+def corpus_import_ota(
+    repo: Path = typer.Argument(..., help="An Open Terms Archive versions repository (checkout or .bundle)."),
+    service: str = typer.Option(..., "--service", help="OTA service name, e.g. WeChat."),
+    terms_type: str = typer.Option("Privacy Policy", "--type", help="OTA terms type."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only versions from this date (YYYY-MM-DD); the one in force then is kept too."),
+    company: Optional[str] = typer.Option(None, "--company", help="Company id to file it under (default: the service name)."),
+    company_type: str = typer.Option("Digital Platform", "--company-type", help="Company type when the company is new."),
+    min_chars: int = typer.Option(500, "--min-chars", help="Skip degenerate versions shorter than this."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Turn an OTA document's git history into dated document versions."""
+    from datetime import date
+
+    from .corpus.ota import OTAError, history, open_repo
+    from .corpus.ota_import import import_history
+
+    try:
+        since_date = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise fail(f"--since {since!r}: expected YYYY-MM-DD")
+    try:
+        path = open_repo(repo)
+        versions, skipped = history(path, service, terms_type, since=since_date, min_chars=min_chars)
+    except OTAError as exc:
+        raise fail(str(exc))
+    store = _open_store(db)
+    result = import_history(
+        store, versions, service=service, terms_type=terms_type, company=company or service, company_type=company_type
+    )
+    for sk in skipped:
+        err.print(f"skipped {sk.commit[:10]} {sk.date:%Y-%m-%d} {sk.subject!r}: {sk.reason}", highlight=False)
+    print(
+        f"{company or service}: {result.key}: {len(versions)} versions read, new versions: {result.added},"
+        f" already stored: {result.existing}, skipped: {len(skipped)}"
+    )
 
 
 def run() -> None:  # console-script entry point

@@ -1,0 +1,11 @@
+"""Corpus: manifests, fetching, extraction, language, segmentation, versions and diffs.
+
+Grades nothing. Modules:
+
+- ``manifest``  — parse and validate the manifest contract (DESIGN.md)
+- ``fetch``     — HTTP fetching with an SSRF guard, size caps, robots.txt, conditional requests
+- ``extract``   — bytes → normalised text (HTML, PDF, Markdown, plain text; encodings)
+- ``segment``   — text → passages (heading path, offsets) and sentences; language; Chinese tokens
+- ``versions``  — recording versions in the store, diffs between versions
+- ``ota``       — Open Terms Archive versions repositories (git history → dated versions)
+"""

