@@ -486,6 +486,113 @@ def corpus_import_ota(
     )
 
 
+# -- assess -------------------------------------------------------------------------------------
+
+
+@app.command("assess")
+def assess_cmd(
+    manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
+    out_dir: Path = typer.Option(..., "--out", help="Output folder: element-scores.csv, scores.json, report/index.html."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: sqlite:///OUT/rightsindex.sqlite)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
+    prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+) -> None:
+    """Grade every element for every company of a manifest, citing passages; score as RDR does."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .corpus.manifest import ManifestError
+    from .elementcsv import ElementCSVError
+    from .pipeline import AssessError, assess
+
+    t0 = __import__("time").perf_counter()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        docs = progress.add_task("reading documents", total=None)
+        companies = None
+
+        def on_event(kind: str, data: dict) -> None:
+            nonlocal companies
+            if kind == "ingest":
+                if data["status"] == "error":
+                    progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
+                progress.update(docs, advance=1, description=f"reading {data['company']}")
+            elif kind == "start":
+                progress.update(docs, visible=False)
+                companies = progress.add_task("grading", total=data["companies"])
+            elif kind == "company":
+                note = f" (reused {data['reused']})" if data.get("reused") else ""
+                progress.console.print(f"graded {data['company']}: {data['judgments']} judgments in {data['seconds']:.1f} s{note}", highlight=False)
+                progress.update(companies, advance=1, description=f"graded {data['company']}")
+
+        try:
+            result = assess(manifest_path, out_dir, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event)
+        except (ManifestError, ElementCSVError, AssessError, FileNotFoundError) as exc:
+            raise fail(str(exc))
+    from .scoring import CompanyScores
+
+    scores = {
+        cid: CompanyScores(cid, c["label"], c["type"], c["total"], c["categories"]) for cid, c in result.scores["companies"].items()
+    }
+    print_ranking(scores, title=f"{result.scores['index']} ({result.scores['methodology']}), assessment #{result.assessment_id}")
+    if result.ingest.errors:
+        err.print(f"{len(result.ingest.errors)} document(s) could not be read (see above); they were left out.")
+    print(f"report: {result.files['report']}")
+    print(f"element scores: {result.files['element-scores.csv']}   scores: {result.files['scores.json']}")
+    print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
+
+
+# -- train --------------------------------------------------------------------------------------
+
+
+@app.command("train")
+def train_cmd(
+    pack: Path = typer.Option(Path("../shared/data/packs/rdr-2020"), "--pack", help="Evaluation pack (manifest + gold/)."),
+    rdr: Path = typer.Option(Path("../shared/data/rdr/2020/element-scores"), "--rdr", help="RDR element results whose quotes and answers the grader learns from."),
+    capp: Optional[Path] = typer.Option(Path("../shared/data/capp130/annotation"), "--capp", help="CAPP-130 annotation folder (Chinese expansions)."),
+    rebuild_knowledge: bool = typer.Option(False, "--rebuild-knowledge", help="Re-embed quotes and queries even if knowledge.npz exists."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database for the pack's documents (default: a temporary SQLite file)."),
+) -> None:
+    """Build the grader's knowledge and models from public data; writes them into the package."""
+    import tempfile
+    import time
+
+    from . import methodology as m
+    from .evidence import knowledge as knowledge_mod
+    from .evidence import train as train_mod
+    from .evidence.evaluate import agreement_report
+    from .store import Store
+
+    if not pack.is_dir() or not rdr.is_dir():
+        raise fail(f"training data not found: {pack} and {rdr} must exist (see ../shared/data)")
+    meth20, meth22 = m.load("rdr-2020"), m.load("rdr-2022")
+    if rebuild_knowledge or not knowledge_mod.KNOWLEDGE_FILE.is_file():
+        kn = knowledge_mod.build([meth20, meth22], sorted(rdr.glob("*.csv")), capp_dir=capp, progress=lambda s: err.print(s))
+        kn.save()
+        knowledge_mod.load.cache_clear()
+        err.print(f"wrote {knowledge_mod.KNOWLEDGE_FILE}")
+    kn = knowledge_mod.load().for_methodology("rdr-2020")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(db or f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
+        p = train_mod.load_pack(pack, store, meth20, kn, log=lambda s: err.print(s))
+        cv = train_mod.cross_validate(p, meth20, kn, log=lambda s: err.print(s))
+        store.close()
+    grader = cv.grader
+    grader.version = f"rdr2020pack-{time.strftime('%Y%m%d')}"
+    grader.save()
+    predicted = {k: j.result for k, j in cv.oof.items()}
+    rep_a = agreement_report(meth20, [g for g in p.labels if g.all_cited_available], predicted)
+    rep = agreement_report(meth20, p.labels, predicted)
+    print(f"wrote grader {grader.version}: ranker {grader.ranker}, temperature {grader.classifier.temperature:.2f}")
+    print(f"company-split credit-class agreement: subset (a) {rep_a['all'].line()}; all rows {rep['all'].line()}")
+
+
 def run() -> None:  # console-script entry point
     app()
 

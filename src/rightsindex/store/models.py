@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
+    Float,
     JSON,
     BigInteger,
     Date,
@@ -135,4 +136,81 @@ class Passage(Base):
     version: Mapped[Version] = relationship(back_populates="passages")
 
 
-__all__ = ["Base", "Blob", "Company", "Document", "Passage", "Service", "Version", "utcnow"]
+
+
+
+# -- evidence and assessments ---------------------------------------------------------------------
+
+
+class Embedding(Base):
+    """Cached sentence vector of a text under one model (float16 bytes)."""
+
+    __tablename__ = "embedding"
+
+    model: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Assessment(Base):
+    """One run of ``assess`` over one manifest. Never updated after it finishes, only appended."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)  # resume key: manifest+models+prior
+    index: Mapped[str] = mapped_column(String(100), default="")
+    methodology: Mapped[str] = mapped_column(String(50))
+    manifest_path: Mapped[str] = mapped_column(String(2000), default="")
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(100))
+    prior_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    runs: Mapped[list[CompanyRun]] = relationship(back_populates="assessment", order_by="CompanyRun.id")
+
+
+class CompanyRun(Base):
+    """The judgments of one company in one assessment, committed together."""
+
+    __tablename__ = "company_run"
+    __table_args__ = (UniqueConstraint("assessment_id", "company_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    company_key: Mapped[str] = mapped_column(String(200))
+    cache_key: Mapped[str] = mapped_column(String(64), index=True)  # inputs fingerprint: reuse when equal
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # versions used, counts
+
+    assessment: Mapped[Assessment] = relationship(back_populates="runs")
+    judgments: Mapped[list[Judgment]] = relationship(back_populates="run", order_by="Judgment.id")
+
+
+class Judgment(Base):
+    """A grade for one element at one level, with its evidence (automated; analysts' decisions live
+    in the review tables and win in scoring)."""
+
+    __tablename__ = "judgment"
+    __table_args__ = (UniqueConstraint("run_id", "level", "element"), Index("ix_judgment_element", "element"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("company_run.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(200))
+    service_kind: Mapped[str | None] = mapped_column(String(50), nullable=True)  # RDR type; None = company level
+    element: Mapped[str] = mapped_column(String(20))
+    result: Mapped[str] = mapped_column(String(30))  # yes | partial | no | no disclosure found | NA
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    probabilities: Mapped[dict] = mapped_column(JSON, default=dict)
+    # [{"passage_id", "version_id", "path", "version", "start", "end", "text", "score"}, …]
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    prior_result: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    prior_relation: Mapped[str | None] = mapped_column(String(20), nullable=True)  # confirmed | changed | carried
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    run: Mapped[CompanyRun] = relationship(back_populates="judgments")

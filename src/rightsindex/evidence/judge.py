@@ -1,0 +1,197 @@
+"""Grade every applicable element at every level of one company, citing passages.
+
+``grade_company`` is the single grading path used by ``assess`` (CLI, web, workers) and by the
+training and benchmark code. It never aggregates scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from ..corpus.manifest import CompanySpec
+from ..methodology import Methodology
+from .features import JUDGMENT_FEATURES, PassageScores, judgment_features, passage_scores
+from .grader import Grader
+from .knowledge import LEVEL_KINDS, RESULT_CLASSES, Knowledge
+from .passages import CompanyPassages
+
+NA = "NA"
+NDF = "no disclosure found"
+CREDIT = ("yes", "partial", "no")
+
+
+def credit_class(result: str, reversed_scoring: bool = False) -> str:
+    """full / partial / none, as RDR credits a result (reversed elements score ``no`` as full)."""
+    if result == "partial":
+        return "partial"
+    if result == "yes":
+        return "none" if reversed_scoring else "full"
+    if result == "no":
+        return "full" if reversed_scoring else "none"
+    return "none"
+
+
+@dataclass
+class Prior:
+    result: str
+    evidence_texts: tuple[tuple[str, str], ...] | None = None  # ((path, text), …) when the prior cited passages
+
+
+@dataclass
+class Judgment:
+    level: str
+    service_kind: str | None
+    element: str
+    result: str
+    confidence: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    evidence: list[dict] = field(default_factory=list)
+    prior_result: str | None = None
+    prior_relation: str | None = None  # confirmed | changed | carried
+    features: np.ndarray | None = None
+    comment: str = ""
+
+
+def company_levels(company: CompanySpec, cp: CompanyPassages) -> list[tuple[str, str | None, bool]]:
+    """(level, RDR service type or None, assessed?) — OpCom is assessed only when a document
+    explicitly speaks for it."""
+    opcom = any(r.levels is not None and "OpCom" in r.levels for r in cp.rows)
+    out: list[tuple[str, str | None, bool]] = [("Group", None, True), ("OpCom", None, opcom)]
+    out += [(s.id, s.rdr_type, True) for s in company.services]
+    return out
+
+
+def _evidence(cp: CompanyPassages, top: np.ndarray, rel: np.ndarray) -> list[dict]:
+    out = []
+    for i, r in zip(top, rel):
+        row = cp.rows[int(i)]
+        out.append(
+            {
+                "path": row.path,
+                "version": row.version_seq,
+                "version_id": row.version_id,
+                "passage_id": row.passage_id,
+                "start": row.start,
+                "end": row.end,
+                "heading": row.heading,
+                "text": row.text,
+                "score": round(float(r), 2),  # ranker relevance: higher is closer to the question
+            }
+        )
+    return out
+
+
+def _prior_passages(prior: Prior, cp: CompanyPassages, level_idx: np.ndarray) -> tuple[bool | None, list[int]]:
+    """Whether the passages the prior cited are still there verbatim (None: the prior cited
+    nothing), and the indices of the current passages that hold them."""
+    if not prior.evidence_texts:
+        return None, []
+    found: list[int] = []
+    for path, text in prior.evidence_texts:
+        hits = [int(i) for i in level_idx if cp.rows[int(i)].path == path and (text in cp.rows[int(i)].text or cp.rows[int(i)].text in text)]
+        if not hits:
+            return False, []
+        found.extend(h for h in hits if h not in found)
+    return True, found
+
+
+def grade_company(
+    methodology: Methodology,
+    kn: Knowledge,
+    grader: Grader,
+    company: CompanySpec,
+    cp: CompanyPassages,
+    *,
+    exclude: tuple[str, ...] = (),
+    priors: Mapping[tuple[str, str], Prior] | None = None,
+    scores: PassageScores | None = None,
+) -> list[Judgment]:
+    """Judgments for every element × level of ``company`` (N/A where the methodology excludes)."""
+    kind = company.kind
+    ps = scores if scores is not None else passage_scores(methodology, kn, cp, exclude=exclude)
+    E, P = len(kn.elements), len(cp.rows)
+    R = grader.relevance(ps.values) if P else np.zeros((E, 0), dtype=np.float32)
+    prior_table = kn.priors(exclude=(*exclude, company.id))
+    row_of = kn.row
+
+    pending: list[Judgment] = []
+    feats: list[np.ndarray] = []
+    tops: list[tuple[np.ndarray, np.ndarray]] = []
+    judgments: list[Judgment] = []
+    for level, service_kind, assessed in company_levels(company, cp):
+        mask = cp.level_mask(level) if P else np.zeros(0, dtype=bool)
+        idx = np.flatnonzero(mask)
+        for eid in methodology.elements:
+            el = methodology.elements[eid]
+            if not assessed or not methodology.element_applies(eid, kind, service_kind, level):
+                judgments.append(Judgment(level, service_kind, eid, NA))
+                continue
+            e = row_of[eid]
+            prior_vec = prior_table[e, LEVEL_KINDS.index("service" if service_kind else "company")]
+            ind = methodology.indicators[el.indicator]
+            x, top = judgment_features(R[e, idx], idx, ps, e, cp, prior_vec, service_kind is not None, ind.category)
+            j = Judgment(level, service_kind, eid, NDF)
+            judgments.append(j)
+            pending.append(j)
+            feats.append(x)
+            tops.append((top, R[e, top] if len(top) else np.zeros(0)))
+    if pending:
+        X = np.vstack(feats)
+        proba = grader.classifier.predict_proba(X)
+        for j, x, p, (top, rel) in zip(pending, X, proba, tops):
+            result = RESULT_CLASSES[int(p.argmax())]
+            if result in CREDIT and len(top) == 0:
+                result = NDF  # nothing to cite: a credit result would be unsupported
+            j.result = result
+            j.confidence = round(float(p.max()), 4)
+            j.probabilities = {c: round(float(v), 4) for c, v in zip(RESULT_CLASSES, p)}
+            j.evidence = _evidence(cp, top, rel)
+            j.features = x
+    if priors:
+        apply_priors(methodology, grader, judgments, priors, cp)
+    return judgments
+
+
+def apply_priors(
+    methodology: Methodology,
+    grader: Grader,
+    judgments: list[Judgment],
+    priors: Mapping[tuple[str, str], Prior],
+    cp: CompanyPassages,
+) -> None:
+    """Start from last edition's answer, as RDR does: keep it unless the documents say otherwise.
+
+    - the grader agrees (same credit class): the prior answer stands — *confirmed*;
+    - the prior's cited passages are gone or changed: the grader's answer — *changed*;
+    - otherwise the grader must be confident (``grader.override_threshold``) to overrule the
+      prior — *changed* — else the prior is kept — *carried*.
+    """
+    for j in judgments:
+        prior = priors.get((j.level, j.element))
+        if prior is None or j.result == NA or prior.result == NA:
+            continue
+        j.prior_result = prior.result
+        rev = methodology.elements[j.element].reversed
+        if credit_class(j.result, rev) == credit_class(prior.result, rev):
+            j.result, j.prior_relation = prior.result, "confirmed"
+            continue
+        level_idx = np.flatnonzero(cp.level_mask(j.level)) if cp.rows else np.zeros(0, dtype=int)
+        unchanged, held = _prior_passages(prior, cp, level_idx)
+        confident = (j.confidence or 0.0) >= grader.override_threshold
+        if unchanged is False or confident:
+            j.prior_relation = "changed"
+            if unchanged is False:
+                j.comment = "passages cited for the previous answer changed or were removed"
+            continue
+        j.result, j.prior_relation = prior.result, "carried"
+        if held:  # cite what the previous answer rested on, ahead of the grader's candidates
+            kept = [e for e in j.evidence if e["passage_id"] not in {cp.rows[i].passage_id for i in held}]
+            j.evidence = (_evidence(cp, np.array(held), np.full(len(held), 5.0)) + kept)[:5]
+        if prior.result in CREDIT and not j.evidence:
+            j.result, j.prior_relation = NDF, "changed"  # a credit answer needs a passage to cite
+
+
+__all__ = ["Judgment", "Prior", "credit_class", "grade_company", "apply_priors", "JUDGMENT_FEATURES"]

@@ -1,0 +1,177 @@
+"""A company's candidate passages (latest versions of its documents) with cached embeddings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.models import Company, Document, Embedding, Version
+from .embed import encoder, model_for
+
+MIN_CHARS = {"zh": 8}
+DEFAULT_MIN_CHARS = 25
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class PassageRow:
+    passage_id: int
+    version_id: int
+    version_seq: int
+    path: str  # the document key (manifest path / URL / ota:…)
+    doc_type: str
+    levels: tuple[str, ...] | None  # None = all levels
+    start: int
+    end: int
+    kind: str
+    heading: str
+    language: str
+    text: str
+    text_sha256: str
+    sentences: list = field(default_factory=list)  # [[start, end], …] within text
+
+    def speaks_for(self, level: str) -> bool:
+        return self.levels is None or level in self.levels
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded: the passage under its nearest heading (context helps retrieval)."""
+        head = self.heading.rsplit(" > ", 1)[-1].strip("*# ") if self.heading else ""
+        return f"{head}: {self.text}" if head and len(head) < 150 else self.text
+
+
+@dataclass
+class CompanyPassages:
+    company: str
+    rows: list[PassageRow]
+    versions: dict[str, int] = field(default_factory=dict)  # document key -> version id used
+    minilm: np.ndarray | None = None  # (P, 384); zero rows for Chinese passages
+    sent_minilm: np.ndarray | None = None  # (S, 384) sentence vectors of the English passages
+    sent_owner: np.ndarray | None = None  # (S,) passage index of each sentence
+    use: np.ndarray | None = None  # (P, 512); zero rows for English passages
+
+    @property
+    def is_zh(self) -> np.ndarray:
+        return np.array([model_for(r.language) == "use" for r in self.rows], dtype=bool)
+
+    def level_mask(self, level: str) -> np.ndarray:
+        return np.array([r.speaks_for(level) for r in self.rows], dtype=bool)
+
+
+def load_company_passages(session: Session, company_key: str, version_ids: dict[str, int] | None = None) -> CompanyPassages:
+    """The latest version of each of the company's documents (or the given versions), as candidates."""
+    company = session.scalars(select(Company).where(Company.key == company_key)).one()
+    rows: list[PassageRow] = []
+    used: dict[str, int] = {}
+    for doc in session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)):
+        if version_ids is not None:
+            if doc.key not in version_ids:
+                continue
+            version = session.get(Version, version_ids[doc.key])
+        else:
+            version = doc.versions[-1] if doc.versions else None
+        if version is None:
+            continue
+        used[doc.key] = version.id
+        levels = tuple(doc.levels) if doc.levels is not None else None
+        for p in version.passages:
+            lang = p.language or version.language or ("zh" if _CJK.search(p.text) else "en")
+            if p.kind == "heading" or len(p.text) < MIN_CHARS.get(lang, DEFAULT_MIN_CHARS):
+                continue
+            rows.append(
+                PassageRow(
+                    passage_id=p.id,
+                    version_id=version.id,
+                    version_seq=version.seq,
+                    path=doc.key,
+                    doc_type=doc.type or "",
+                    levels=levels,
+                    start=p.start,
+                    end=p.end,
+                    kind=p.kind,
+                    heading=p.heading,
+                    language=lang,
+                    text=p.text,
+                    text_sha256=p.text_sha256,
+                    sentences=[tuple(x) for x in (p.sentences or [])],
+                )
+            )
+    return CompanyPassages(company=company_key, rows=rows, versions=used)
+
+
+def _insert_ignore(session: Session, rows: list[dict]) -> None:
+    """Insert embedding rows, skipping ones another worker stored meanwhile."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for start in range(0, len(rows), 500):
+        session.execute(insert(Embedding).values(rows[start : start + 500]).on_conflict_do_nothing())
+
+
+def embed_texts(session: Session | None, model: str, texts: list[str]) -> np.ndarray:
+    """Vectors of ``texts`` under ``model``, from the store's cache where possible."""
+    from .embed import text_key
+
+    keys = [text_key(t) for t in texts]
+    unique = list(dict.fromkeys(keys))
+    cached: dict[str, np.ndarray] = {}
+    if session is not None:
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            for key, vec in session.execute(
+                select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == model, Embedding.text_sha256.in_(chunk))
+            ):
+                cached[key] = np.frombuffer(vec, dtype=np.float16).astype(np.float32)
+    todo = [k for k in unique if k not in cached]
+    if todo:
+        first = dict(zip(keys, texts))
+        vectors = encoder(model).encode([first[k] for k in todo])
+        for k, v in zip(todo, vectors):
+            cached[k] = v
+        if session is not None:
+            _insert_ignore(session, [{"model": model, "text_sha256": k, "vector": cached[k].astype(np.float16).tobytes()} for k in todo])
+    dim = encoder(model).dim if not cached else len(next(iter(cached.values())))
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        out[i] = cached[k]
+    return out
+
+
+def embed_company(session: Session | None, cp: CompanyPassages, *, every_model: bool = False) -> None:
+    """Fill the company's vectors, reading and writing the store's embedding cache.
+
+    English passages are embedded sentence by sentence with MiniLM (``cp.sent_minilm``, owner
+    passage in ``cp.sent_owner``); a passage's MiniLM vector is the mean of its sentences'. Chinese
+    passages are embedded whole with USE. ``every_model`` embeds every passage with both models
+    (training uses it to learn the cross-lingual ranker on English text).
+    """
+    n = len(cp.rows)
+    cp.minilm = np.zeros((n, 384), dtype=np.float32)
+    cp.use = np.zeros((n, 512), dtype=np.float32)
+    en = [i for i, r in enumerate(cp.rows) if every_model or model_for(r.language) == "minilm"]
+    texts: list[str] = []
+    owner: list[int] = []
+    for i in en:
+        r = cp.rows[i]
+        spans = r.sentences or [(0, len(r.text))]
+        for a, b in spans:
+            if b - a >= 3:
+                texts.append(r.text[a:b][:1000])
+                owner.append(i)
+    vecs = embed_texts(session, "minilm", texts) if texts else np.zeros((0, 384), dtype=np.float32)
+    cp.sent_minilm, cp.sent_owner = vecs, np.array(owner, dtype=np.int64)
+    if len(owner):
+        np.add.at(cp.minilm, cp.sent_owner, vecs)
+        norms = np.linalg.norm(cp.minilm, axis=1, keepdims=True)
+        cp.minilm = np.where(norms > 0, cp.minilm / np.clip(norms, 1e-9, None), 0.0).astype(np.float32)
+    zh = [i for i, r in enumerate(cp.rows) if every_model or model_for(r.language) == "use"]
+    if zh:
+        cp.use[zh] = embed_texts(session, "use", [cp.rows[i].embed_text for i in zh])

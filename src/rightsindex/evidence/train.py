@@ -1,0 +1,308 @@
+"""Training and company-split cross-validation of the grader on an evaluation pack.
+
+A pack (``../shared/data/packs/rdr-2020``) pairs real policy texts (a manifest in the project's
+format) with RDR's element judgments (``gold/element-labels.csv``) and the passages RDR's
+researchers quoted, located in the texts (``gold/evidence.csv``).
+
+Stacking, so that nothing is scored by a model that saw its company:
+
+1. every company's passage features use neither its own quotes nor its own priors;
+2. for each held-out company, rankers are trained on the other companies' located quotes and
+   used to compute the held-out company's judgment features (out-of-fold features);
+3. for each held-out company, the judgment classifier is trained on the other companies'
+   out-of-fold features; its predictions are the cross-validated results;
+4. the shipped grader: rankers on every company, classifier on all out-of-fold features, softmax
+   temperature fitted on the cross-validated predictions.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..corpus.ingest import ingest_manifest
+from ..corpus.manifest import Manifest, load_manifest
+from ..methodology import Methodology
+from ..store import Store
+from .features import PASSAGE_FEATURES, PassageScores, passage_scores
+from .grader import Grader, LinearModel
+from .judge import Judgment, grade_company
+from .knowledge import RESULT_CLASSES, Knowledge
+from .passages import CompanyPassages, embed_company, load_company_passages
+
+
+@dataclass
+class GoldRow:
+    company: str
+    level: str
+    element: str
+    result: str
+    all_cited_available: bool
+
+
+@dataclass
+class GoldQuote:
+    company: str
+    level: str
+    element: str
+    path: str
+    start: int
+    end: int
+
+
+@dataclass
+class Pack:
+    path: Path
+    manifest: Manifest
+    labels: list[GoldRow]
+    quotes: list[GoldQuote]
+    passages: dict[str, CompanyPassages] = field(default_factory=dict)
+    scores: dict[str, dict[str, PassageScores]] = field(default_factory=dict)  # company -> model -> features
+
+    @property
+    def companies(self) -> list[str]:
+        return [c.id for c in self.manifest.companies]
+
+
+def read_pack(pack_dir: Path) -> tuple[Manifest, list[GoldRow], list[GoldQuote]]:
+    pack_dir = Path(pack_dir)
+    manifest = load_manifest(pack_dir / "manifest.yaml")
+    with (pack_dir / "gold" / "element-labels.csv").open(encoding="utf-8", newline="") as fh:
+        labels = [
+            GoldRow(r["company"], r["level"], r["element"], r["result"].strip().lower(), r["all_cited_available"].lower() == "true")
+            for r in csv.DictReader(fh)
+            if r["result"].strip().lower() in RESULT_CLASSES
+        ]
+    with (pack_dir / "gold" / "evidence.csv").open(encoding="utf-8", newline="") as fh:
+        quotes = [
+            GoldQuote(r["company"], r["level"], r["element"], r["doc_path"], int(r["char_start"]), int(r["char_end"]))
+            for r in csv.DictReader(fh)
+        ]
+    return manifest, labels, quotes
+
+
+def overlaps(start: int, end: int, q_start: int, q_end: int, share: float = 0.5) -> bool:
+    """A passage holds a quote when it covers at least ``share`` of it."""
+    inter = min(end, q_end) - max(start, q_start)
+    return inter > 0 and inter >= share * (q_end - q_start)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def contains_quote(evidence: dict, quote: GoldQuote, quote_text: str) -> bool:
+    """Evidence recall's test: the passage covers at least half of the located quote — in the
+    same document by offsets, or anywhere by text (the same clause in another document counts)."""
+    if evidence["path"] == quote.path and overlaps(evidence["start"], evidence["end"], quote.start, quote.end):
+        return True
+    p, q = _squash(evidence["text"]), _squash(quote_text)
+    return bool(q) and (q in p or (len(p) >= 0.5 * len(q) and p in q))
+
+
+def relocate(raw: str, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Map a span of a raw document file onto its normalised version text (whitespace and
+    control characters differ), choosing the occurrence nearest the span's relative position."""
+    words = raw[start:end].split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s*".join(re.escape(w) for w in words))
+    expected = start / max(len(raw), 1) * len(text)
+    best = None
+    for m in pattern.finditer(text):
+        if best is None or abs(m.start() - expected) < abs(best[0] - expected):
+            best = (m.start(), m.end())
+    return best
+
+
+def load_pack(pack_dir: Path, store: Store, methodology: Methodology, kn: Knowledge, log: Callable = print) -> Pack:
+    manifest, labels, raw_quotes = read_pack(pack_dir)
+    t = time.perf_counter()
+    report = ingest_manifest(store, manifest)
+    log(f"pack: {report.summary()} ({time.perf_counter() - t:.1f} s)")
+    # gold offsets point into the raw files; passages into the normalised texts
+    quotes: list[GoldQuote] = []
+    lost = 0
+    with store.session() as s:
+        from sqlalchemy import select
+
+        from ..store.models import Company, Document
+
+        texts = {
+            (d.company.key, d.key): d.versions[-1].text
+            for d in s.scalars(select(Document).join(Company)) if d.versions
+        }
+    raw_cache: dict[str, str] = {}
+    for q in raw_quotes:
+        raw = raw_cache.setdefault(q.path, (Path(pack_dir) / q.path).read_text("utf-8"))
+        span = relocate(raw, texts.get((q.company, q.path), ""), q.start, q.end)
+        if span is None:
+            lost += 1
+            continue
+        quotes.append(GoldQuote(q.company, q.level, q.element, q.path, span[0], span[1]))
+    log(f"pack: {len(quotes)} located quotes mapped onto the normalised texts ({lost} not found)")
+    pack = Pack(Path(pack_dir), manifest, labels, quotes)
+    for c in manifest.companies:
+        t = time.perf_counter()
+        with store.session() as s:
+            cp = load_company_passages(s, c.id)
+            embed_company(s, cp, every_model=True)
+        pack.passages[c.id] = cp
+        pack.scores[c.id] = {
+            m: passage_scores(methodology, kn, cp, exclude=(c.id,), force=m) for m in ("minilm", "use")
+        }
+        log(f"  {c.id}: {len(cp.rows)} passages, embedded and scored ({time.perf_counter() - t:.1f} s)")
+    return pack
+
+
+# candidate ranker weights: every combination is scored by evidence recall@5 on the located quotes
+RANKER_GRID = {
+    "z_bm25_quote_terms": (1.0,),
+    "z_sent_sim_quote_max": (0.5, 1.0, 1.5),
+    "z_sim_quote_centroid": (0.0, 0.5, 1.0),
+    "z_sim_query": (0.0, 0.5),
+    "log_len": (0.0, 0.3),
+    "z_sim_indicator_quote_max": (0.0, 0.5),
+    "z_sent_sim_query": (0.0, 0.5),
+}
+
+
+def _quote_items(pack: Pack, kn: Knowledge):
+    """Per located quote: (company, feature matrix of the level's candidates, gold mask, text hashes)."""
+    names = list(RANKER_GRID)
+    items = []
+    for q in pack.quotes:
+        if q.element not in kn.row:
+            continue
+        cp = pack.passages[q.company]
+        F = pack.scores[q.company]["minilm"].values
+        e = kn.row[q.element]
+        cand = np.flatnonzero(cp.level_mask(q.level))
+        gold = np.array([cp.rows[i].path == q.path and overlaps(cp.rows[i].start, cp.rows[i].end, q.start, q.end) for i in cand], dtype=bool)
+        M = np.stack([F[PASSAGE_FEATURES.index(n), e, cand] for n in names]) if len(cand) else np.zeros((len(names), 0))
+        items.append((q.company, M, gold, [cp.rows[i].text_sha256 for i in cand]))
+    return names, items
+
+
+def _hit_at_5(w: np.ndarray, M: np.ndarray, gold: np.ndarray, hashes: list[str]) -> int:
+    if not gold.any():
+        return 0
+    seen: set[str] = set()
+    for o in np.argsort(-(w @ M), kind="stable"):
+        seen.add(hashes[o])
+        if gold[o]:
+            return int(len(seen) <= 5)
+        if len(seen) > 5:
+            return 0
+    return 0
+
+
+def ranker_table(pack: Pack, kn: Knowledge) -> tuple[list[dict[str, float]], dict[str, np.ndarray]]:
+    """Every grid weighting, and its number of quotes found in the top 5 per company."""
+    import itertools
+
+    names, items = _quote_items(pack, kn)
+    grid = [dict(zip(names, combo)) for combo in itertools.product(*RANKER_GRID.values())]
+    hits = {c: np.zeros(len(grid), dtype=np.int32) for c in pack.companies}
+    for g, weights in enumerate(grid):
+        w = np.array([weights[n] for n in names])
+        for company, M, gold, hashes in items:
+            hits[company][g] += _hit_at_5(w, M, gold, hashes)
+    return grid, hits
+
+
+def best_ranker(grid: list[dict[str, float]], hits: dict[str, np.ndarray], companies: list[str]) -> dict[str, float]:
+    total = sum(hits[c] for c in companies)
+    return grid[int(np.argmax(total))]
+
+
+def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None) -> list[Judgment]:
+    spec = pack.manifest.company(company)
+    cp = pack.passages[company]
+    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors)
+
+
+@dataclass
+class CVResult:
+    grader: Grader  # trained on every company
+    fold_graders: dict[str, Grader]
+    oof: dict[tuple[str, str, str], Judgment]  # (company, level, element) -> cross-validated judgment
+    seconds: dict[str, float]
+
+
+def cross_validate(
+    pack: Pack, methodology: Methodology, kn: Knowledge, *, C_grade: float = 0.3, cited_weight: float = 1.0, log: Callable = print
+) -> CVResult:
+    """``cited_weight``: training weight of judgments whose cited documents are all in the pack
+    (their labels are about text the grader can read) relative to the others."""
+    companies = pack.companies
+    gold = {(g.company, g.level, g.element): g for g in pack.labels}
+    grid, hits = ranker_table(pack, kn)
+    fold_rankers: dict[str, Grader] = {}
+    weights: dict[str, np.ndarray] = {}
+    oof_x: dict[str, tuple[np.ndarray, list[str], list[tuple[str, str, str]]]] = {}
+    for c in companies:
+        g = Grader.new(C_grade)
+        g.ranker = best_ranker(grid, hits, [x for x in companies if x != c])
+        # any classifier will do here: only the features of the judgments are needed
+        g.classifier.mean = np.zeros(len(g.classifier.features))
+        g.classifier.scale = np.ones(len(g.classifier.features))
+        g.classifier.coef = np.zeros((len(RESULT_CLASSES), len(g.classifier.features)))
+        g.classifier.intercept = np.zeros(len(RESULT_CLASSES))
+        js = company_judgments(pack, methodology, kn, g, c)
+        feats = {(c, j.level, j.element): j.features for j in js if j.features is not None}
+        rows = [k for k in feats if k in gold]
+        X = np.array([feats[k] for k in rows], dtype=np.float32).reshape(-1, len(g.classifier.features))
+        oof_x[c] = (X, [gold[k].result for k in rows], rows)
+        weights[c] = np.array([cited_weight if gold[k].all_cited_available else 1.0 for k in rows])
+        fold_rankers[c] = g
+        log(f"  fold {c}: ranker chosen on {len(companies) - 1} companies; {len(rows)} gold judgments")
+
+    fold_graders: dict[str, Grader] = {}
+    oof: dict[tuple[str, str, str], Judgment] = {}
+    seconds: dict[str, float] = {}
+    all_z, all_y = [], []
+    for c in companies:
+        g = fold_rankers[c]
+        X = np.vstack([oof_x[o][0] for o in companies if o != c])
+        y = sum((oof_x[o][1] for o in companies if o != c), [])
+        sw = np.concatenate([weights[o] for o in companies if o != c])
+        g.classifier = LinearModel(features=g.classifier.features, classes=RESULT_CLASSES, C=C_grade).fit(X, np.array(y), sample_weight=sw)
+        fold_graders[c] = g
+        t = time.perf_counter()
+        js = company_judgments(pack, methodology, kn, g, c)
+        seconds[c] = time.perf_counter() - t
+        for j in js:
+            key = (c, j.level, j.element)
+            oof[key] = j
+            if key in gold and j.features is not None:
+                all_z.append(g.classifier.logits(j.features[None, :])[0])
+                all_y.append(gold[key].result)
+
+    final = Grader.new(C_grade)
+    final.ranker = best_ranker(grid, hits, companies)
+    X = np.vstack([oof_x[c][0] for c in companies])
+    y = sum((oof_x[c][1] for c in companies), [])
+    sw = np.concatenate([weights[c] for c in companies])
+    final.classifier = LinearModel(features=final.classifier.features, classes=RESULT_CLASSES, C=C_grade).fit(X, np.array(y), sample_weight=sw)
+    # softmax temperature from the cross-validated logits: confidences that mean what they say
+    probe = LinearModel(features=RESULT_CLASSES, classes=RESULT_CLASSES)
+    probe.mean, probe.scale = np.zeros(len(RESULT_CLASSES)), np.ones(len(RESULT_CLASSES))
+    probe.coef, probe.intercept = np.eye(len(RESULT_CLASSES)), np.zeros(len(RESULT_CLASSES))
+    final.classifier.temperature = probe.calibrate(np.array(all_z), all_y)
+    for g in fold_graders.values():
+        g.classifier.temperature = final.classifier.temperature
+    final.trained_on = {
+        "pack": pack.path.name,
+        "companies": companies,
+        "gold_judgments": len(y),
+        "located_quotes": len(pack.quotes),
+    }
+    return CVResult(final, fold_graders, oof, seconds)
