@@ -183,6 +183,27 @@ def _chunks(text: str, start: int, end: int, language: str | None) -> list[tuple
     return out
 
 
+_CONTINUES = re.compile(r"^[a-z(\[“\"'‘,;]")
+
+
+def _reflow(text: str, blocks: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
+    """Join paragraphs that are one sentence cut by hard line wrapping (PDF-to-text output puts
+    every line in a paragraph of its own): a paragraph that does not end a sentence, followed by
+    one that starts in lower case, is the same paragraph."""
+    out: list[tuple[str, int, int, int]] = []
+    for block in blocks:
+        kind, s, e, level = block
+        if out and kind == "paragraph" and out[-1][0] == "paragraph":
+            prev_kind, ps, pe, pl = out[-1]
+            prev = text[ps:pe].rstrip()
+            nxt = text[s:e].lstrip()
+            if prev and not prev.endswith((".", "!", "?", ":", ";", "。", "！", "？", "；", "：")) and _CONTINUES.match(nxt) and pe - ps < 3000:
+                out[-1] = (prev_kind, ps, e, pl)
+                continue
+        out.append(block)
+    return out
+
+
 def segment(text: str, *, language: str | None = None, detect: bool = True) -> list[Passage]:
     """Split normalised text into passages with heading paths, languages and sentences.
 
@@ -249,6 +270,7 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
         blocks.append(("paragraph", s, lines[j - 1][1], 0))
         i = j
 
+    blocks = _reflow(text, blocks)
     passages: list[Passage] = []
     path: list[tuple[int, str]] = []  # (level, title)
     for kind, s, e, level in blocks:

@@ -255,18 +255,18 @@ def passage_scores(
 
 # -- judgment features -----------------------------------------------------------------------------
 
-RELEVANT = 4.0  # relevance (a sum of z-scores) above which a passage counts as on topic
+ABS_RELEVANT = 0.6  # best-sentence similarity to researchers' quotes above which a passage is on topic
 
 JUDGMENT_FEATURES = (
     "prior_yes",
     "prior_partial",
     "prior_no",
     "prior_ndf",
-    "rel_1",
-    "rel_2",
-    "rel_3",
-    "rel_mean5",
-    "n_relevant",
+    "quote_sim_1",  # best-sentence similarity to researchers' quotes of the 1st, 2nd, 3rd passage cited
+    "quote_sim_2",
+    "quote_sim_3",
+    "quote_sim_mean5",
+    "n_on_topic",
     "sim_query_1",
     "sim_quote_1",
     "bm25_1",
@@ -279,11 +279,15 @@ JUDGMENT_FEATURES = (
     "cat_G",
     "cat_F",
     "cat_P",
+    # absolute (not company-relative) closeness of the level's best passages
+    "max_sent_quote",
+    "max_quote_centroid",
+    "max_sent_query",
 )
 
 
 def judgment_features(
-    relevance: np.ndarray,  # (P,) ranker logits for this element at this level (masked already)
+    relevance: np.ndarray,  # (P,) ranker scores for this element at this level (chooses the passages)
     idx: np.ndarray,  # passage indices of those logits
     ps: PassageScores,
     e_row: int,
@@ -298,7 +302,7 @@ def judgment_features(
     x[14] = float(service_level)
     x[18 + "GFP".index(category)] = 1.0
     if len(idx) == 0:
-        x[4:8] = -5.0
+        x[4:8] = 0.0
         return x, idx
     # the best passages, identical texts (the same clause in several documents) counted once
     k = min(15, len(idx))
@@ -316,11 +320,13 @@ def judgment_features(
     top_local = np.array(unique, dtype=int)
     top = idx[top_local]
     r = relevance[top_local]
-    x[4] = r[0]
-    x[5] = r[1] if len(r) > 1 else r[0] - 2
-    x[6] = r[2] if len(r) > 2 else x[5] - 2
-    x[7] = float(np.mean(r))
-    x[8] = float(np.log1p(np.sum(relevance > RELEVANT)))
+    # absolute closeness of the chosen passages (what they say, not how they rank in the company)
+    abs_q = ps.values[PASSAGE_FEATURES.index("sent_sim_quote_max"), e_row, top]
+    x[4] = abs_q[0]
+    x[5] = abs_q[1] if len(abs_q) > 1 else abs_q[0]
+    x[6] = abs_q[2] if len(abs_q) > 2 else x[5]
+    x[7] = float(np.mean(abs_q))
+    x[8] = float(np.log1p(np.sum(ps.values[PASSAGE_FEATURES.index("sent_sim_quote_max"), e_row, idx] > ABS_RELEVANT)))
     x[9] = ps.values[0, e_row, top[0]]
     x[10] = ps.values[1, e_row, top[0]]
     x[11] = ps.values[5, e_row, top[0]]
@@ -330,4 +336,6 @@ def judgment_features(
     x[15] = 1.0
     x[16] = float(np.log1p(len(idx)))
     x[17] = float(cp.rows[top[0]].language == "zh")
+    for k, name in ((21, "sent_sim_quote_max"), (22, "sim_quote_centroid"), (23, "sent_sim_query")):
+        x[k] = float(ps.values[PASSAGE_FEATURES.index(name), e_row, idx].max())
     return x, top

@@ -1,0 +1,188 @@
+"""`rightsindex assess`: the main job, on real policies (English and Chinese)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+import yaml
+
+from rightsindex import elementcsv
+from rightsindex import methodology as m
+from rightsindex.corpus.extract import normalise_text
+from rightsindex.pipeline import assess
+
+from .conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "corpus-2026"
+DOCS = EXAMPLE / "docs"
+
+
+def make_manifest(tmp_path, docs: dict[str, str], company="Apple", services=(("iCloud", "cloud storage"),), name="manifest.yaml"):
+    """A manifest over copies of example documents: {manifest path: example path}."""
+    entries = []
+    for rel, src in docs.items():
+        dst = tmp_path / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DOCS / src, dst)
+        entries.append({"path": rel, "title": src.rsplit("/", 1)[-1], "levels": ["Group", *(s for s, _ in services)]})
+    raw = {
+        "index": "test",
+        "methodology": "rdr-2022",
+        "companies": [{"id": company, "name": company, "type": "Digital Platform",
+                       "services": [{"id": s, "kind": k} for s, k in services], "documents": entries}],
+    }
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    return path
+
+
+def rows_of(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def two_companies(tmp_path_factory):
+    """Apple (English) and Baidu (Chinese) assessed once through the command line."""
+    tmp = tmp_path_factory.mktemp("assess")
+    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
+    raw["companies"] = [c for c in raw["companies"] if c["id"] in ("Apple", "Baidu")]
+    for c in raw["companies"]:
+        for d in c["documents"]:
+            (tmp / d["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(EXAMPLE / d["path"], tmp / d["path"])
+    mpath = tmp / "manifest.yaml"
+    mpath.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    from .conftest import run_cli
+
+    res = run_cli("assess", mpath, "--out", tmp / "out")
+    assert res.returncode == 0, res.stderr
+    return tmp, mpath, res
+
+
+def test_assess_writes_the_contract_outputs(two_companies):
+    tmp, mpath, res = two_companies
+    out = tmp / "out"
+    assert "report:" in res.stdout and "Apple" in res.stdout and "Baidu" in res.stdout
+    header = next(csv.reader(open(out / "element-scores.csv", encoding="utf-8")))
+    assert tuple(header[: len(elementcsv.COLUMNS)]) == elementcsv.COLUMNS
+    assert header[len(elementcsv.COLUMNS) :][:2] == ["Confidence", "Evidence"]
+    rows = rows_of(out / "element-scores.csv")
+    meth = m.load("rdr-2022")
+    # one row per company × level × element, N/A rows included
+    levels = {"Apple": 2 + 3, "Baidu": 2 + 2}
+    assert len(rows) == sum(levels.values()) * len(meth.elements)
+    assert {r["Result"] for r in rows} <= {"yes", "partial", "no", "no disclosure found", "NA"}
+    # the CSV is valid input for `score`, and `score` agrees with scores.json
+    data = elementcsv.read([out / "element-scores.csv"], meth)
+    from rightsindex.scoring import score_all
+
+    rescored = {k: v.as_dict() for k, v in score_all(meth, data.results).items()}
+    scores = json.loads((out / "scores.json").read_text("utf-8"))
+    for company in ("Apple", "Baidu"):
+        assert scores["companies"][company]["total"] == rescored[company]["total"]
+        assert set(scores["companies"][company]["categories"]) == {"G", "F", "P"}
+    html = (out / "report" / "index.html").read_text("utf-8")
+    assert "Baidu" in html and "<script" not in html
+
+
+def test_every_credit_judgment_cites_a_passage_of_its_documents(two_companies):
+    tmp, mpath, _ = two_companies
+    manifest = yaml.safe_load(mpath.read_text("utf-8"))
+    texts = {d["path"]: normalise_text((tmp / d["path"]).read_text("utf-8")) for c in manifest["companies"] for d in c["documents"]}
+    levels_of = {d["path"]: set(d.get("levels") or []) for c in manifest["companies"] for d in c["documents"]}
+    credit = [r for r in rows_of(tmp / "out" / "element-scores.csv") if r["Result"] in ("yes", "partial", "no")]
+    assert len(credit) > 50
+    for r in credit:
+        evidence = json.loads(r["Evidence"])
+        assert evidence, r["Element"]
+        for e in evidence:
+            assert texts[e["path"]][e["start"] : e["end"]] == e["text"]
+            assert r["Service"] in levels_of[e["path"]] or not levels_of[e["path"]]
+        assert 0.0 < float(r["Confidence"]) <= 1.0
+
+
+def test_english_questions_find_the_passages_of_a_chinese_policy(two_companies):
+    tmp, _, _ = two_companies
+    rows = {(r["Service"], r["Element"]): r for r in rows_of(tmp / "out" / "element-scores.csv") if r["Company"] == "Baidu"}
+
+    def top3(element):
+        return " ".join(e["text"] for e in json.loads(rows[("Baidu Netdisk", element)]["Evidence"])[:3])
+
+    assert "保存" in top3("P06.01")  # retention of user information
+    assert "安全事件" in top3("P15.01")  # data breaches
+    assert "变更" in top3("P02a.01")  # changes to the privacy policy
+    assert "共享" in top3("P04.01")  # sharing of user information
+
+
+def test_a_rerun_on_unchanged_documents_reuses_stored_work(two_companies, cli):
+    tmp, mpath, _ = two_companies
+    again = cli("assess", mpath, "--out", tmp / "out")
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("(reused") + again.stderr.count("resumed") >= 2
+    assert rows_of(tmp / "out" / "element-scores.csv")
+
+
+def test_an_interrupted_run_continues_where_it_stopped(tmp_path):
+    mpath = make_manifest(tmp_path, {"docs/a.md": "Apple/apple-human-rights-policy.md"})
+    raw = yaml.safe_load(mpath.read_text("utf-8"))
+    second = dict(raw["companies"][0], id="AppleTwo", name="Apple two")
+    raw["companies"].append(second)
+    mpath.write_text(yaml.safe_dump(raw), "utf-8")
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first(kind, data):
+        if kind == "company":
+            raise Stop
+
+    with pytest.raises(Stop):
+        assess(mpath, tmp_path / "out", on_event=stop_after_first)
+    seen = []
+    result = assess(mpath, tmp_path / "out", on_event=lambda kind, data: seen.append((kind, data)))
+    graded = [d for k, d in seen if k == "company"]
+    assert [d["reused"] for d in graded] == ["resumed", None]  # the first is kept, the second graded
+    assert len(rows_of(result.files["element-scores.csv"])) == 2 * 3 * 335
+
+
+def test_a_document_change_moves_the_grade(tmp_path):
+    """The company's human-rights policy is replaced by terms that make no such commitment."""
+    mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
+    first = assess(mpath, tmp_path / "v1")
+    before = {(r["Service"], r["Element"]): r for r in rows_of(first.files["element-scores.csv"])}
+    assert before[("Group", "G01.01")]["Result"] == "yes"
+    assert "human rights" in before[("Group", "G01.01")]["Evidence"].lower()
+
+    shutil.copyfile(DOCS / "Apple/app-store-terms-of-service.md", tmp_path / "docs/policy.md")
+    second = assess(mpath, tmp_path / "v2", prior=[first.files["element-scores.csv"]])
+    after = {(r["Service"], r["Element"]): r for r in rows_of(second.files["element-scores.csv"])}
+    g11 = after[("Group", "G01.01")]
+    assert g11["Result"] == "no disclosure found"
+    assert (g11["PriorResult"], g11["PriorRelation"]) == ("yes", "changed")
+    scores1 = json.loads((tmp_path / "v1" / "scores.json").read_text())["companies"]["Apple"]
+    scores2 = json.loads((tmp_path / "v2" / "scores.json").read_text())["companies"]["Apple"]
+    assert scores2["indicators"]["G01"] < scores1["indicators"]["G01"]
+
+
+def test_prior_on_unchanged_documents_is_confirmed_or_carried(tmp_path):
+    mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
+    first = assess(mpath, tmp_path / "v1")
+    second = assess(mpath, tmp_path / "v2", prior=[first.files["element-scores.csv"]])
+    a = {(r["Service"], r["Element"]): r["Result"] for r in rows_of(first.files["element-scores.csv"])}
+    rows = rows_of(second.files["element-scores.csv"])
+    assert {(r["Service"], r["Element"]): r["Result"] for r in rows} == a
+    relations = {r["PriorRelation"] for r in rows if r["Result"] != "NA"}
+    assert relations <= {"confirmed", "carried"} and "confirmed" in relations
+
+
+def test_a_bad_prior_is_refused_with_its_line(tmp_path, cli):
+    mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
+    bad = tmp_path / "prior.csv"
+    bad.write_text(",".join(elementcsv.COLUMNS) + "\n2020,Digital Platform,Apple,Apple,G,G01,1,NA,G01.01,1,Company,Group,Group,Group,maybe,,NA\n", "utf-8")
+    res = cli("assess", mpath, "--out", tmp_path / "out", "--prior", bad)
+    assert res.returncode != 0
+    assert "prior.csv, line 2, field Result" in " ".join(res.stderr.split())
