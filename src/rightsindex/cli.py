@@ -584,12 +584,25 @@ def train_cmd(
         cv = train_mod.cross_validate(p, meth20, kn, log=lambda s: err.print(s))
         store.close()
     grader = cv.grader
+    rdr_root = rdr.parent.parent  # …/rdr/2020/element-scores → …/rdr
+    if (rdr_root / "2019").is_dir():
+        with tempfile.TemporaryDirectory() as tmp:
+            prior_csv, _ = train_mod.previous_edition(rdr_root, set(p.companies), Path(tmp) / "prior.csv")
+            with prior_csv.open(encoding="utf-8") as fh:
+                import csv as _csv
+
+                priors = {
+                    (r["Company"], r["Composite"] if r["Branch"] == "Company" else r["Service"], r["Element"]): r["Result"]
+                    for r in _csv.DictReader(fh)
+                }
+        grader.override_threshold, table = train_mod.tune_override(meth20, cv, p.labels, priors)
+        err.print("override threshold → agreement on rows with a previous answer: " + ", ".join(f"{k}: {v:.3f}" for k, v in table.items()))
     grader.version = f"rdr2020pack-{time.strftime('%Y%m%d')}"
     grader.save()
     predicted = {k: j.result for k, j in cv.oof.items()}
     rep_a = agreement_report(meth20, [g for g in p.labels if g.all_cited_available], predicted)
     rep = agreement_report(meth20, p.labels, predicted)
-    print(f"wrote grader {grader.version}: ranker {grader.ranker}, temperature {grader.classifier.temperature:.2f}")
+    print(f"wrote grader {grader.version}: ranker {grader.ranker}, temperature {grader.classifier.temperature:.2f}, override threshold {grader.override_threshold}")
     print(f"company-split credit-class agreement: subset (a) {rep_a['all'].line()}; all rows {rep['all'].line()}")
 
 

@@ -18,6 +18,7 @@ Stacking, so that nothing is scored by a model that saw its company:
 from __future__ import annotations
 
 import csv
+import glob
 import re
 import time
 from collections import defaultdict
@@ -306,3 +307,84 @@ def cross_validate(
         "located_quotes": len(pack.quotes),
     }
     return CVResult(final, fold_graders, oof, seconds)
+
+
+# -- previous edition (the --prior path) ------------------------------------------------------------
+
+
+def previous_edition(rdr: Path, companies: set[str], out: Path) -> tuple[Path, dict]:
+    """RDR's 2019 answers as a prior for 2020, in the 2020 element ids and RDR's CSV format.
+
+    RDR's year-on-year file says, per 2020 element and level, whether the answer was the same as
+    in 2019 (`SameAsPrevious`); where it was not, the 2019 answer is looked up by element label
+    and level in RDR's 2019 outcome files. Elements new in 2020 have no prior.
+    """
+    r19: dict[tuple[str, str, str], str] = {}
+    for f in glob.glob(str(rdr / "2019" / "RDR2019_*_Outcome.csv")):
+        with open(f, encoding="utf-8-sig", newline="") as fh:
+            for x in csv.DictReader(fh):
+                if x["Scoring_Level"] != "Element":
+                    continue
+                level = {"Group": "Group", "Operating Company": "OpCom"}.get(x["Class"], x["Service_Name"])
+                r19[(x["Company"], level, x["Element"])] = x["Answer"].strip().lower()
+    yoy: dict[tuple[str, str, str], dict] = {}
+    with open(rdr / "2020" / "2020-yoy-vs-2019-elements.csv", encoding="utf-8", newline="") as fh:
+        for x in csv.DictReader(fh):
+            level = "OpCom" if x["ColumnLabel"] == "Operating Company" else x["ColumnLabel"]
+            yoy[(x["CompanySheet"], level, x["Element"])] = x
+    rows, stats = [], defaultdict(int)
+    for f in sorted(glob.glob(str(rdr / "2020" / "element-scores" / "*.csv"))):
+        with open(f, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames
+            for x in reader:
+                if x["Company"] not in companies:
+                    continue
+                level = x["Composite"] if x["Branch"] == "Company" else x["Service"]
+                y = yoy.get((x["CompanyLabel"], level, x["Element"]))
+                if y is None or y["NewElement"] == "True" or not y["SameAsPrevious"]:
+                    stats["no prior (new element or company)"] += 1
+                    continue
+                if y["SameAsPrevious"] == "Yes":
+                    prior = x["Result"]
+                else:
+                    prior = r19.get((x["CompanyLabel"], level, y["ElementLabel"]))
+                    if prior is None or prior == x["Result"]:
+                        stats["changed in 2020 but 2019 answer not found"] += 1
+                        continue
+                stats["prior"] += 1
+                score = {"yes": 100, "partial": 50, "no": 0, "no disclosure found": 0}.get(prior)
+                if prior in ("yes", "no") and x["Element"] in ("F09.02", "F11.01"):
+                    score = 100 - score
+                rows.append({**x, "Index": "2019", "Result": prior, "Score": "NA" if score is None else score, "Comment": ""})
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return out, dict(stats)
+
+
+def tune_override(
+    methodology: Methodology, cv: CVResult, gold: list[GoldRow], priors: dict[tuple[str, str, str], str],
+    thresholds=(0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.01),
+) -> tuple[float, dict[float, float]]:
+    """Confidence the grader needs to overrule an unchanged previous answer, chosen on the
+    cross-validated judgments: the highest agreement with RDR on rows that have a previous
+    answer, ties going to the more conservative threshold (a pack has one version per document,
+    so nothing tells the grader which documents changed)."""
+    from .judge import credit_class
+
+    rows = [(g, priors[(g.company, g.level, g.element)]) for g in gold if (g.company, g.level, g.element) in priors]
+    scores: dict[float, float] = {}
+    for t in thresholds:
+        ok = 0
+        for g, prior in rows:
+            j = cv.oof.get((g.company, g.level, g.element))
+            rev = methodology.elements[g.element].reversed
+            final = prior
+            if j is not None and j.result != "NA" and credit_class(j.result, rev) != credit_class(prior, rev) and (j.confidence or 0) >= t:
+                final = j.result
+            ok += credit_class(final, rev) == credit_class(g.result, rev)
+        scores[t] = ok / max(len(rows), 1)
+    best = max(scores.values())
+    return max(t for t, v in scores.items() if v == best), scores
