@@ -186,3 +186,18 @@ def test_a_bad_prior_is_refused_with_its_line(tmp_path, cli):
     res = cli("assess", mpath, "--out", tmp_path / "out", "--prior", bad)
     assert res.returncode != 0
     assert "prior.csv, line 2, field Result" in " ".join(res.stderr.split())
+
+
+def test_workers_grade_companies_in_parallel_with_the_same_results(tmp_path):
+    mpath = make_manifest(tmp_path, {"docs/a.md": "Apple/apple-human-rights-policy.md"})
+    raw = yaml.safe_load(mpath.read_text("utf-8"))
+    raw["companies"].append(dict(raw["companies"][0], id="AppleTwo", name="Apple two"))
+    mpath.write_text(yaml.safe_dump(raw), "utf-8")
+    parallel = assess(mpath, tmp_path / "par", workers=2)
+    assert set(parallel.companies) == {"Apple", "AppleTwo"}
+    sequential = assess(mpath, tmp_path / "seq", db=f"sqlite:///{tmp_path / 'seq.sqlite'}")
+    key = lambda r: (r["Company"], r["Service"], r["Element"])  # noqa: E731
+    par = {key(r): r["Result"] for r in rows_of(parallel.files["element-scores.csv"])}
+    seq = {key(r): r["Result"] for r in rows_of(sequential.files["element-scores.csv"])}
+    assert par == seq
+    assert {v for (c, _, _), v in par.items() if c == "Apple"} == {v for (c, _, _), v in par.items() if c == "AppleTwo"}

@@ -155,6 +155,21 @@ class Grader:
                 out += np.float32(w) * F[PASSAGE_FEATURES.index(name)]
         return out
 
+    # the scikit-learn-like surface, over judgment feature rows (see features.JUDGMENT_FEATURES)
+    def fit(self, X: np.ndarray, y, sample_weight: np.ndarray | None = None) -> "Grader":
+        self.classifier.fit(X, np.asarray(y), sample_weight=sample_weight)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.classifier.predict_proba(X)
+
+    def predict(self, X: np.ndarray) -> list[str]:
+        return self.classifier.predict(X)
+
+    def explain(self, x: np.ndarray, result: str | None = None, top: int = 5) -> list[tuple[str, float]]:
+        """The judgment features that pushed one judgment towards ``result`` the most."""
+        return self.classifier.explain(x, result, top)
+
     def save(self, path: Path = GRADER_FILE) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = {

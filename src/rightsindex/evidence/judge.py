@@ -47,7 +47,7 @@ class Judgment:
     element: str
     result: str
     confidence: float | None = None
-    probabilities: dict[str, float] = field(default_factory=dict)
+    probabilities: dict = field(default_factory=dict)  # per result, and "why": top feature contributions
     evidence: list[dict] = field(default_factory=list)
     prior_result: str | None = None
     prior_relation: str | None = None  # confirmed | changed | carried
@@ -150,6 +150,7 @@ def grade_company(
             j.probabilities = {c: round(float(v), 4) for c, v in zip(RESULT_CLASSES, p)}
             j.evidence = _evidence(cp, top, rel)
             j.features = x
+            j.probabilities["why"] = grader.explain(x, result, top=3)
     if priors:
         apply_priors(methodology, grader, judgments, priors, cp)
     return judgments

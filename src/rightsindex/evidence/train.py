@@ -172,6 +172,7 @@ RANKER_GRID = {
     "log_len": (0.0, 0.3),
     "z_sim_indicator_quote_max": (0.0, 0.5),
     "z_sent_sim_query": (0.0, 0.5),
+    "z_bm25": (0.0, 0.5),
 }
 
 
