@@ -176,23 +176,22 @@ def apply_priors(
             continue
         j.prior_result = prior.result
         rev = methodology.elements[j.element].reversed
-        if credit_class(j.result, rev) == credit_class(prior.result, rev):
-            j.result, j.prior_relation = prior.result, "confirmed"
-            continue
         level_idx = np.flatnonzero(cp.level_mask(j.level)) if cp.rows else np.zeros(0, dtype=int)
         unchanged, held = _prior_passages(prior, cp, level_idx)
-        confident = (j.confidence or 0.0) >= grader.override_threshold
-        if unchanged is False or confident:
+        if credit_class(j.result, rev) == credit_class(prior.result, rev):
+            j.result, j.prior_relation = prior.result, "confirmed"
+        elif unchanged is False or (j.confidence or 0.0) >= grader.override_threshold:
             j.prior_relation = "changed"
             if unchanged is False:
                 j.comment = "passages cited for the previous answer changed or were removed"
-            continue
-        j.result, j.prior_relation = prior.result, "carried"
-        if held:  # cite what the previous answer rested on, ahead of the grader's candidates
-            kept = [e for e in j.evidence if e["passage_id"] not in {cp.rows[i].passage_id for i in held}]
-            j.evidence = (_evidence(cp, np.array(held), np.full(len(held), 5.0)) + kept)[:5]
-        if prior.result in CREDIT and not j.evidence:
+        else:
+            j.result, j.prior_relation = prior.result, "carried"
+        if j.result == prior.result and held:  # cite what the previous answer rested on first
+            ids = {cp.rows[i].passage_id for i in held}
+            j.evidence = (_evidence(cp, np.array(held), np.full(len(held), 5.0)) + [e for e in j.evidence if e["passage_id"] not in ids])[:5]
+        if j.result in CREDIT and not j.evidence:
             j.result, j.prior_relation = NDF, "changed"  # a credit answer needs a passage to cite
+            j.comment = "no passage at this level to support the previous answer"
 
 
 __all__ = ["Judgment", "Prior", "credit_class", "grade_company", "apply_priors", "JUDGMENT_FEATURES"]
