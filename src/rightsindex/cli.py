@@ -548,6 +548,26 @@ def assess_cmd(
     print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
 
 
+# -- publish ------------------------------------------------------------------------------------
+
+
+@app.command("publish")
+def publish_cmd(
+    out_dir: Path = typer.Option(..., "--out", help="Folder for the static site (replaced only if it is an earlier publication or empty)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    assessment: Optional[int] = typer.Option(None, "--assessment", help="Assessment id (default: the latest finished one)."),
+) -> None:
+    """Publish an assessment: a static site that opens from disk, RDR-format CSV, scores, PDF scorecards."""
+    from .publish.site import PublishError, publish_site, summary
+    from .store import default_url
+
+    try:
+        result = publish_site(db or default_url(), out_dir, assessment)
+    except PublishError as exc:
+        raise fail(str(exc), code=1)
+    print(summary(result))
+
+
 # -- train --------------------------------------------------------------------------------------
 
 

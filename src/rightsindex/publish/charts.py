@@ -1,0 +1,171 @@
+"""Charts as SVG text, drawn with matplotlib (no pyplot, no display, no network).
+
+Text is drawn as paths (``svg.fonttype = path``), so a chart looks the same in every browser and in
+the PDF without the reader having any font; Chinese labels render when a CJK font is installed
+("WenQuanYi Micro Hei", Debian ``fonts-wqy-microhei``): glyphs missing from DejaVu Sans fall back to
+it. Charts carry no drawn title (the page around them names them); the title is the SVG's ``<title>``.
+Output is deterministic (fixed hash salt, no date), so publishing twice gives identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+CJK_FONT = "WenQuanYi Micro Hei"
+_CJK_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+)
+
+# Colours: one per category, and the total (colour-blind safe, Okabe–Ito based).
+CATEGORY_COLOURS = {"total": "#1d2430", "G": "#0072B2", "F": "#E69F00", "P": "#009E73"}
+CATEGORY_NAMES = {"total": "Total", "G": "Governance", "F": "Freedom of expression", "P": "Privacy"}
+
+
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "no bold CJK face" notes
+
+
+@lru_cache(maxsize=1)
+def cjk_font_available() -> bool:
+    """Whether matplotlib can use the CJK font (registering the Debian font file if needed)."""
+    from matplotlib import font_manager
+
+    if any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist):
+        return True
+    for path in _CJK_FILES:  # a font cache built before the font was installed
+        if Path(path).exists():
+            try:
+                font_manager.fontManager.addfont(path)
+            except Exception:  # noqa: BLE001 - an unreadable font file: fall back to the default
+                continue
+            return any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist)
+    return False
+
+
+def _rc(salt: str) -> dict:
+    fonts = ["DejaVu Sans"]
+    if cjk_font_available():
+        fonts = ["DejaVu Sans", CJK_FONT]  # CJK glyphs fall back to WenQuanYi
+    return {
+        "font.family": fonts,
+        "font.size": 10,
+        "svg.fonttype": "path",
+        "svg.hashsalt": salt,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.spines.left": False,
+        "axes.edgecolor": "#9aa3b2",
+        "axes.labelcolor": "#1d2430",
+        "xtick.color": "#5a6475",
+        "ytick.color": "#1d2430",
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+    }
+
+
+def _figure(width_in: float, height_in: float):
+    """A figure outside pyplot: no global state, no GUI backend, safe in threads and workers."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in))
+    return fig, fig.subplots()
+
+
+def _svg(fig, title: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Title": title, "Creator": "rightsindex"})
+    text = buf.getvalue()
+    # drop the XML prolog and DOCTYPE so the SVG can also be inlined in HTML
+    start = text.find("<svg")
+    return text[start:] if start > 0 else text
+
+
+def _fmt(v: float | None) -> str:
+    return "N/A" if v is None else f"{v:.1f}"
+
+
+def grouped_bars(
+    groups: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    salt: str,
+    width_in: float = 7.5,
+) -> str:
+    """Horizontal grouped bars, 0–100, one group per label, a value label at every bar end.
+
+    ``series`` is ``[(key, values)]`` with ``key`` in ``total``, ``G``, ``F``, ``P``; N/A values are
+    drawn as an "N/A" label without a bar.
+    """
+    import matplotlib
+
+    n, k = len(groups), len(series)
+    bar_h = 0.8 / max(k, 1)
+    with matplotlib.rc_context(_rc(salt)):
+        fig, ax = _figure(width_in, 0.45 + n * (0.22 * k + 0.3))
+        for si, (key, values) in enumerate(series):
+            ys = [gi + (si - (k - 1) / 2) * bar_h for gi in range(n)]
+            vals = [0.0 if v is None else v for v in values]
+            ax.barh(ys, vals, height=bar_h * 0.88, color=CATEGORY_COLOURS.get(key, "#888"), label=CATEGORY_NAMES.get(key, key), zorder=2)
+            for y, v in zip(ys, values):
+                ax.text((v or 0) + 1, y, _fmt(v), va="center", ha="left", fontsize=8.5 if key != "total" else 9,
+                        fontweight="bold" if key == "total" else "normal", color="#1d2430", zorder=3)
+        ax.set_yticks(range(n))
+        ax.set_yticklabels(groups)
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", length=0, labelsize=10)
+        ax.set_xlim(0, 108)
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
+        ax.xaxis.grid(True, color="#e3e7ee", zorder=0)
+        ax.set_xlabel("Score (0–100)")
+        if k > 1:
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=k, frameon=False, fontsize=9,
+                      handlelength=1.2, borderaxespad=0.2)
+        fig.tight_layout()
+        return _svg(fig, title)
+
+
+def ranking_chart(companies: Sequence[dict], *, title: str) -> str:
+    """The ranking: total, G, F, P per company (``companies`` as in ``scores.json``, best first)."""
+    labels = [c["label"] or c["id"] for c in companies]
+    series = [
+        ("total", [c["total"] for c in companies]),
+        *((cat, [c["categories"].get(cat) for c in companies]) for cat in ("G", "F", "P")),
+    ]
+    return grouped_bars(labels, series, title=title, salt="ranking", width_in=9.5)
+
+
+def categories_chart(company: dict, *, title: str, salt: str) -> str:
+    """One company: total, Governance, Freedom of expression, Privacy as labelled bars."""
+    keys = ["total", "G", "F", "P"]
+    values = [company["total"], *(company["categories"].get(c) for c in ("G", "F", "P"))]
+    import matplotlib
+
+    with matplotlib.rc_context(_rc(salt)):
+        fig, ax = _figure(6.0, 2.1)
+        ys = range(len(keys))
+        ax.barh(list(ys), [100] * len(keys), height=0.62, color="#eef1f6", zorder=1)
+        ax.barh(list(ys), [0 if v is None else v for v in values], height=0.62,
+                color=[CATEGORY_COLOURS[k] for k in keys], zorder=2)
+        for y, v, key in zip(ys, values, keys):
+            ax.text(101.5, y, _fmt(v), va="center", ha="left", fontsize=10,
+                    fontweight="bold" if key == "total" else "normal", color="#1d2430")
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels([CATEGORY_NAMES[k] for k in keys])
+        ax.invert_yaxis()
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, 112)
+        ax.set_xticks([0, 50, 100])
+        fig.tight_layout()
+        return _svg(fig, title)
+
+
+def services_chart(level_totals: dict[str, dict], *, title: str, salt: str) -> str:
+    """One company's per-service view: total, G, F, P for each service."""
+    names = list(level_totals)
+    series = [(key, [level_totals[n].get(key) for n in names]) for key in ("total", "G", "F", "P")]
+    return grouped_bars(names, series, title=title, salt=salt, width_in=6.8)
