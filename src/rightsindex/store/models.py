@@ -214,3 +214,156 @@ class Judgment(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     run: Mapped[CompanyRun] = relationship(back_populates="judgments")
+
+
+# -- review room and accounts -----------------------------------------------------------------------
+# Analysts' decisions live apart from the automated judgments: keyed by (methodology, company key,
+# level, element, research step), never by assessment, so they carry over to later assessments and a
+# re-run of ``assess`` cannot overwrite them. Every change is written to an append-only audit log.
+
+from sqlalchemy import Boolean, event  # noqa: E402
+from sqlalchemy.orm import Session as _Session  # noqa: E402
+
+
+class ReviewDecision(Base):
+    """An analyst's answer for one element at one level, at one research step."""
+
+    __tablename__ = "review_decision"
+    __table_args__ = (
+        UniqueConstraint("methodology", "company_key", "level", "element", "step"),
+        Index("ix_review_decision_company", "company_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    methodology: Mapped[str] = mapped_column(String(50))
+    company_key: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(200))
+    element: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str] = mapped_column(String(20))  # primary | review | final
+    result: Mapped[str] = mapped_column(String(30))  # yes | partial | no | no disclosure found | NA
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # passages the decision rests on, in the shape of Judgment.evidence
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    auto_result: Mapped[str | None] = mapped_column(String(30), nullable=True)  # the automated grade seen
+    assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # made on this assessment
+    # {document id: latest version id} of the evidence documents when the decision was last confirmed
+    basis: Mapped[dict] = mapped_column(JSON, default=dict)
+    needs_rereview: Mapped[bool] = mapped_column(Boolean, default=False)
+    rereview_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewComment(Base):
+    """A note in the discussion of one element at one level (append-only)."""
+
+    __tablename__ = "review_comment"
+    __table_args__ = (Index("ix_review_comment_key", "company_key", "level", "element"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    methodology: Mapped[str] = mapped_column(String(50))
+    company_key: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(200))
+    element: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Who changed what, when: before and after. Append-only (see ``APPEND_ONLY``)."""
+
+    __tablename__ = "review_audit"
+    __table_args__ = (Index("ix_review_audit_key", "company_key", "level", "element"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    methodology: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    company_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    element: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    step: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assessment_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class User(Base):
+    """A local account. Passwords are stored as argon2 hashes only."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # viewer | analyst | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a signed random token; only its SHA-256 is stored."""
+
+    __tablename__ = "app_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(token)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppSetting(Base):
+    """Per-database settings, e.g. the session-signing secret when RIGHTSINDEX_SECRET is not set."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or delete a row of an append-only table."""
+
+
+APPEND_ONLY = (AuditEntry, ReviewComment)
+_APPEND_ONLY_TABLES = frozenset(m.__tablename__ for m in APPEND_ONLY)
+
+
+def _refuse(mapper, connection, target) -> None:
+    raise AppendOnlyError(f"{mapper.local_table.name} is append-only: rows are never updated or deleted")
+
+
+for _model in APPEND_ONLY:
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)
+
+
+@event.listens_for(_Session, "do_orm_execute")
+def _refuse_bulk(state) -> None:
+    """Bulk ``update()`` / ``delete()`` statements on append-only tables are refused too."""
+    if (state.is_update or state.is_delete) and any(m.local_table.name in _APPEND_ONLY_TABLES for m in state.all_mappers):
+        raise AppendOnlyError("review_audit and review_comment are append-only: rows are never updated or deleted")
+
+
+import re as _re  # noqa: E402
+
+from sqlalchemy.engine import Engine as _Engine  # noqa: E402
+
+_RAW_CHANGE = _re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM)\s+[\"`]?(?:review_audit|review_comment)\b", _re.IGNORECASE)
+
+
+@event.listens_for(_Engine, "before_cursor_execute")
+def _refuse_raw(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Hand-written SQL through SQLAlchemy is refused as well (the database triggers of migration
+    0003 refuse it from any other client)."""
+    if _RAW_CHANGE.match(statement):
+        raise AppendOnlyError("review_audit and review_comment are append-only: rows are never updated or deleted")

@@ -1,0 +1,215 @@
+"""The JSON API (``/api``): assessments, scores, elements with evidence, documents, diffs, review.
+
+Reading needs a signed-in user (any role), or nothing in public mode. Review actions need the
+analyst role and the session's CSRF token in the ``X-CSRF-Token`` header; they do not exist in
+public mode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from .. import review
+from ..methodology import MethodologyError, normalise_element_id
+from ..publish.scores import scores_json
+from ..store.models import Version
+from .data import NotFound, row_evidence, version_date
+from .pages import require_analyst, require_viewer
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    index: str
+    methodology: str
+    status: str
+    created_at: str | None
+    finished_at: str | None
+    model_version: str
+    companies: list[str]
+
+
+class ReviewActionIn(BaseModel):
+    """One review action on an element at a level."""
+
+    action: Literal["accept", "change", "attach", "detach", "comment"]
+    step: Literal["primary", "review", "final"] = "final"
+    result: Literal["yes", "partial", "no", "no disclosure found", "NA"] | None = Field(None, description="for `change`")
+    comment: str | None = Field(None, description="rationale (accept/change) or the comment text (comment)", max_length=20000)
+    passage_id: int | None = Field(None, description="for `attach` / `detach`")
+
+
+def _iso(v) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def _evidence_out(items: list[dict]) -> list[dict]:
+    keys = ("path", "version", "version_id", "passage_id", "start", "end", "heading", "text", "score")
+    return [{k: e.get(k) for k in keys if k in e} for e in items]
+
+
+def router(ctx) -> APIRouter:
+    r = APIRouter(tags=["api"])
+    data, store = ctx.data, ctx.store
+
+    @r.get("/assessments", response_model=list[AssessmentOut], summary="Assessments, newest first")
+    def assessments(request: Request):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"])} for a in data.assessments(s)]
+
+    @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")
+    def scores(request: Request, assessment_id: int):
+        """Totals, G/F/P categories, indicators and per-level scores per company, rounded to 2
+        decimals (null where everything is N/A), with rank — as `assess` writes scores.json."""
+        require_viewer(ctx, request)
+        sc = data.scored(assessment_id)
+        out = scores_json(sc.scores, sc.methodology, index=sc.index)
+        out["assessment"] = {"id": assessment_id}
+        return out
+
+    @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
+    def ranking(request: Request, assessment: int | None = None, edition: str | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            a = data.resolve(s, assessment, edition)
+            a_id = a.id
+        sc = data.scored(a_id)
+        return {
+            "assessment": a_id, "index": sc.index, "methodology": sc.methodology.id,
+            "companies": [
+                {"rank": sc.positions.get(c.company), "company": c.company, "label": c.label, "type": c.company_type,
+                 "total": None if c.total is None else round(c.total, 2),
+                 "categories": {k: None if v is None else round(v, 2) for k, v in c.categories.items()}}
+                for c in sc.ranking
+            ],
+        }
+
+    @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}", summary="One element at one level: grade, confidence, evidence, decision")
+    def element_detail(request: Request, assessment_id: int, company: str, element: str, level: str = Query(..., description="Group, OpCom or a service")):
+        require_viewer(ctx, request)
+        sc = data.scored(assessment_id)
+        try:
+            el = sc.methodology.element(normalise_element_id(element))
+        except MethodologyError as exc:
+            raise NotFound(str(exc)) from None
+        row = sc.by_key.get((company, level, el.id))
+        if row is None:
+            raise NotFound(f"no judgment for {company} / {level} / {el.id} in assessment {assessment_id}")
+        with store.session() as s:
+            j = data.judgment(s, assessment_id, company, level, el.id)
+            decisions = review.decisions_for(s, sc.methodology.id, company, level, el.id)
+            final = decisions.get("final")
+            out = {
+                "assessment": assessment_id, "company": company, "level": level, "element": el.id, "label": el.label,
+                "question": el.question, "indicator": el.indicator, "result": row["Result"],
+                "score": None if row["Score"] == "NA" else row["Score"], "reviewed": row["Reviewed"] == "yes",
+                "evidence": _evidence_out(list(final.evidence) if final else list(j.evidence or [])),
+                "automated": {"result": j.result, "confidence": j.confidence, "probabilities": j.probabilities,
+                              "evidence": _evidence_out(list(j.evidence or [])), "prior_result": j.prior_result, "prior_relation": j.prior_relation},
+            }
+            if not ctx.public:
+                out["decisions"] = {
+                    st: {"result": d.result, "comment": d.comment, "evidence": _evidence_out(d.evidence or []), "by": d.updated_by,
+                         "at": _iso(d.updated_at), "assessment_id": d.assessment_id, "needs_rereview": d.needs_rereview,
+                         "rereview_reason": d.rereview_reason}
+                    for st, d in decisions.items()
+                }
+            else:
+                out["decision"] = {"step": "final", "needs_rereview": final.needs_rereview} if final else None
+        return out
+
+    @r.get("/assessments/{assessment_id}/companies/{company}/elements", summary="A company's element results (RDR CSV columns)")
+    def elements(request: Request, assessment_id: int, company: str):
+        require_viewer(ctx, request)
+        sc = data.scored(assessment_id)
+        rows = [r_ for r_ in sc.rows if r_["Company"] == company]
+        if not rows:
+            raise NotFound(f"assessment {assessment_id} has no company {company!r}")
+        return [{**{k: v for k, v in r_.items() if k != "Evidence"}, "Evidence": row_evidence(r_)} for r_ in rows]
+
+    @r.get("/documents", summary="Documents, with their number of versions")
+    def documents(request: Request, company: str | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            return [{**d, "latest_date": _iso(d["latest_date"])} for d in data.documents(s, company)]
+
+    @r.get("/documents/{doc_id}", summary="A document and its versions")
+    def document(request: Request, doc_id: int):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            d = data.document(s, doc_id)
+            versions = s.scalars(select(Version).where(Version.document_id == d.id).order_by(Version.seq))
+            return {
+                "id": d.id, "key": d.key, "title": d.title, "url": d.url, "type": d.type, "company": d.company.key, "levels": d.levels,
+                "versions": [{"seq": v.seq, "version_date": _iso(v.version_date), "recorded_at": _iso(v.recorded_at), "format": v.format,
+                              "language": v.language, "text_sha256": v.text_sha256, "chars": len(v.text), "source": v.source} for v in versions],
+            }
+
+    @r.get("/documents/{doc_id}/versions/{seq}", summary="One version's text and passages")
+    def version(request: Request, doc_id: int, seq: int):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            d = data.document(s, doc_id)
+            v = data.version(s, d, seq)
+            return {
+                "document": d.id, "seq": v.seq, "version_date": _iso(version_date(v)), "language": v.language, "text": v.text,
+                "passages": [{"id": p.id, "seq": p.seq, "start": p.start, "end": p.end, "kind": p.kind, "heading": p.heading, "text": p.text} for p in v.passages],
+            }
+
+    @r.get("/documents/{doc_id}/diff", summary="Passage-level diff of two versions, with character-level changes")
+    def diff(request: Request, doc_id: int, from_: int = Query(..., alias="from"), to: int | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            d = data.document(s, doc_id)
+            old = data.version(s, d, from_)
+            new = data.version(s, d, to) if to is not None else s.scalars(select(Version).where(Version.document_id == d.id).order_by(Version.seq.desc())).first()
+            entries, counts = data.diff(old, new)
+            return {
+                "document": d.id, "from": old.seq, "to": new.seq, "counts": counts,
+                "changes": [
+                    {"status": e["status"], "heading": e["heading"], "old": e["old"], "new": e["new"], "inline": [[op, t] for op, t in e["inline"]]}
+                    for e in entries if e["status"] != "unchanged"
+                ],
+            }
+
+    if not ctx.public:
+
+        @r.get("/me", summary="The signed-in user")
+        def me(request: Request):
+            p = require_viewer(ctx, request)
+            return {"username": p.username, "role": p.role, "csrf_token": p.csrf}
+
+        @r.get("/review/stale", summary="Decisions flagged 'needs re-review'")
+        def stale(request: Request, company: str | None = None):
+            require_viewer(ctx, request)
+            with store.session() as s:
+                return [
+                    {"company": d.company_key, "level": d.level, "element": d.element, "step": d.step, "result": d.result, "reason": d.rereview_reason}
+                    for d in review.stale_decisions(s, [company] if company else None)
+                ]
+
+        @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}/audit", summary="Audit trail of one element at one level")
+        def audit(request: Request, assessment_id: int, company: str, element: str, level: str):
+            require_viewer(ctx, request)
+            with store.session() as s:
+                a = data.resolve(s, assessment_id)
+                return [review.as_dict(e) for e in review.audit_trail(s, a.methodology, company, level, normalise_element_id(element))]
+
+        @r.post("/assessments/{assessment_id}/companies/{company}/elements/{element}/review", summary="Accept, change, attach, detach or comment (analysts)")
+        def review_action(request: Request, assessment_id: int, company: str, element: str, body: ReviewActionIn, level: str = Query(...)):
+            """Needs the analyst or admin role and the ``X-CSRF-Token`` header (``GET /api/me``)."""
+            p = require_analyst(ctx, request)
+            el = normalise_element_id(element)
+            try:
+                with store.session() as s:
+                    review.apply_action(s, p.username, body.action, assessment_id=assessment_id, company_key=company, level=level,
+                                        element=el, step=body.step, result=body.result, comment=body.comment, passage_id=body.passage_id)
+            except review.ReviewError as exc:
+                raise HTTPException(422, str(exc)) from None
+            return element_detail(request, assessment_id, company, el, level)
+
+    return r

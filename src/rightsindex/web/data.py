@@ -1,0 +1,353 @@
+"""What the pages and the API read: assessments, scores with analysts' decisions applied, element
+details with evidence in context, documents and diffs. Holds no grading or scoring rule: scores
+come from ``pipeline.element_rows`` (which applies ``review.final_decisions``) and
+``scoring.score_all``, exactly as ``assess`` computes them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import methodology as methodology_mod
+from .. import review
+from ..methodology import Methodology
+from ..scoring import CompanyScores, element_score, rank, score_all
+from ..store import Store
+from ..store.models import Assessment, Company, CompanyRun, Document, Judgment, Passage, Version
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass
+class Scored:
+    """One assessment, scored with analysts' final decisions applied."""
+
+    assessment_id: int
+    index: str
+    methodology: Methodology
+    rows: list[dict]
+    scores: dict[str, CompanyScores]
+    ranking: list[CompanyScores]
+    positions: dict[str, int]
+    by_key: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (company, level, element) -> row
+    levels: dict[str, list[str]] = field(default_factory=dict)  # company -> levels in order
+    labels: dict[str, str] = field(default_factory=dict)
+    results: list = field(default_factory=list)  # scoring inputs, aligned with rows
+    index_of: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+def assessment_info(a: Assessment, companies: list[str]) -> dict:
+    return {
+        "id": a.id,
+        "index": a.index,
+        "methodology": a.methodology,
+        "status": a.status,
+        "created_at": a.created_at,
+        "finished_at": a.finished_at,
+        "model_version": a.model_version,
+        "companies": companies,
+    }
+
+
+class Data:
+    def __init__(self, store: Store, cache_size: int = 6):
+        self.store = store
+        self._cache: OrderedDict[tuple, Scored] = OrderedDict()
+        self._lock = threading.Lock()  # the small caches
+        self._score_lock = threading.Lock()  # one scoring at a time per process
+        self._cache_size = cache_size
+        self._contexts: OrderedDict[tuple[int, int], dict] = OrderedDict()
+        self._diffs: OrderedDict[tuple[int, int], tuple[list[dict], dict]] = OrderedDict()
+
+    # -- assessments -------------------------------------------------------------------------------
+    def assessments(self, s: Session) -> list[dict]:
+        runs: dict[int, list[str]] = {}
+        for aid, key in s.execute(select(CompanyRun.assessment_id, CompanyRun.company_key).order_by(CompanyRun.id)):
+            runs.setdefault(aid, []).append(key)
+        return [
+            assessment_info(a, runs.get(a.id, []))
+            for a in s.scalars(select(Assessment).order_by(Assessment.id.desc()))
+            if runs.get(a.id)
+        ]
+
+    def resolve(self, s: Session, assessment_id: int | None = None, edition: str | None = None) -> Assessment:
+        """The assessment asked for, else the latest finished one of the edition, else the latest."""
+        if assessment_id is not None:
+            a = s.get(Assessment, assessment_id)
+            if a is None:
+                raise NotFound(f"no assessment {assessment_id}")
+            return a
+        q = select(Assessment).where(Assessment.id.in_(select(CompanyRun.assessment_id)))
+        if edition:
+            q = q.where(Assessment.index == edition)
+        for status in ("done", None):
+            qq = q if status is None else q.where(Assessment.status == status)
+            a = s.scalars(qq.order_by(Assessment.id.desc())).first()
+            if a is not None:
+                return a
+        raise NotFound("no assessment yet: run `rightsindex assess MANIFEST --out DIR` first" if not edition else f"no assessment of edition {edition!r}")
+
+    def previous(self, s: Session, a: Assessment, company_key: str) -> Assessment | None:
+        """The latest earlier assessment (same methodology) that graded this company."""
+        q = (
+            select(Assessment)
+            .join(CompanyRun, CompanyRun.assessment_id == Assessment.id)
+            .where(CompanyRun.company_key == company_key, Assessment.id < a.id, Assessment.methodology == a.methodology)
+            .order_by(Assessment.id.desc())
+        )
+        return s.scalars(q).first()
+
+    # -- scores ------------------------------------------------------------------------------------
+    def _stamp(self, assessment_id: int) -> tuple:
+        with self.store.session() as s:
+            runs = s.scalar(select(func.count(CompanyRun.id)).where(CompanyRun.assessment_id == assessment_id))
+            status = s.scalar(select(Assessment.status).where(Assessment.id == assessment_id))
+            return (assessment_id, review.review_stamp(s), runs, status)
+
+    def scored(self, assessment_id: int) -> Scored:
+        """Scores of an assessment with the analysts' final decisions applied (cached until the next
+        review change, which every worker sees through the audit log).
+
+        A full computation is ``pipeline.element_rows`` + ``scoring.score_all`` (about 0.15 ms per
+        row: seconds for a large index). After review changes, the cached result is brought up to
+        date for the elements whose final decision changed and their companies are re-scored; a
+        test holds this equal to a full computation.
+        """
+        stamp = self._stamp(assessment_id)
+        with self._lock:
+            hit = self._cache.get(stamp)
+            if hit is not None:
+                self._cache.move_to_end(stamp)
+                return hit
+        with self._score_lock:
+            with self._lock:
+                hit = self._cache.get(stamp)
+                base = max(
+                    (k for k in self._cache if k[0] == stamp[0] and k[2:] == stamp[2:] and k[1] < stamp[1]),
+                    key=lambda k: k[1], default=None,
+                )
+                base_sc = self._cache.get(base) if base else None
+            sc = None
+            if base_sc is not None:
+                sc = self._patched(base_sc, base[1], stamp[1])
+            if sc is None:
+                sc = self._full(assessment_id)
+            with self._lock:
+                self._cache[stamp] = sc
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            return sc
+
+    def _full(self, assessment_id: int) -> Scored:
+        from ..pipeline import element_rows
+
+        with self.store.session() as s:
+            a = s.get(Assessment, assessment_id)
+            if a is None:
+                raise NotFound(f"no assessment {assessment_id}")
+            meth, index = methodology_mod.load(a.methodology), a.index
+        rows, results = element_rows(self.store, assessment_id)
+        return self._assemble(assessment_id, index, meth, rows, results, score_all(meth, results) if results else {})
+
+    @staticmethod
+    def _assemble(assessment_id: int, index: str, meth: Methodology, rows: list[dict], results: list, scores: dict) -> Scored:
+        ranked = rank(scores)
+        positions = {c.company: i for i, c in enumerate(ranked, 1) if c.total is not None}
+        sc = Scored(assessment_id, index, meth, rows, scores, ranked, positions)
+        sc.results = results
+        for i, r in enumerate(rows):
+            sc.by_key[(r["Company"], r["Service"], r["Element"])] = r
+            sc.index_of[(r["Company"], r["Service"], r["Element"])] = i
+            lv = sc.levels.setdefault(r["Company"], [])
+            if r["Service"] not in lv:
+                lv.append(r["Service"])
+            sc.labels[r["Company"]] = r["CompanyLabel"]
+        return sc
+
+    def _patched(self, base: Scored, since: int, until: int) -> Scored | None:
+        """``base`` with the final decisions recorded in audit entries ``since`` < id <= ``until``
+        applied as ``pipeline.element_rows`` applies them; ``None`` when too much changed."""
+        from dataclasses import replace
+
+        from ..scoring import ElementResult, score_company
+        from ..store.models import AuditEntry
+
+        with self.store.session() as s:
+            keys = {
+                (c, lv, el)
+                for c, lv, el in s.execute(
+                    select(AuditEntry.company_key, AuditEntry.level, AuditEntry.element).where(
+                        AuditEntry.id > since, AuditEntry.id <= until, AuditEntry.decision_id.is_not(None), AuditEntry.step == "final",
+                        AuditEntry.methodology == base.methodology.id,
+                    )
+                )
+            }
+            if len(keys) > 200:
+                return None
+            keys = {k for k in keys if k in base.index_of}
+            decisions = review.final_decisions(s, base.assessment_id) if keys else {}
+        if any(k not in decisions for k in keys):
+            return None  # a final decision vanished: never expected, recompute
+        rows, results = list(base.rows), list(base.results)
+        for k in keys:
+            i = base.index_of[k]
+            ov, old = decisions[k], rows[i]
+            el = base.methodology.elements[k[2]]
+            points = element_score(ov["result"], el.reversed)
+            rows[i] = {
+                **old,
+                "Result": ov["result"],
+                "Comment": ov["comment"] or old["Comment"],
+                "Score": "NA" if points is None else int(points),
+                "Confidence": "NA",
+                "Evidence": json.dumps(
+                    [{f: e[f] for f in ("path", "version", "start", "end", "text", "score") if f in e} for e in ov.get("evidence") or []],
+                    ensure_ascii=False,
+                ) if ov["result"] != "NA" else "[]",
+                "Reviewed": "yes",
+            }
+            results[i] = replace(results[i], result=ov["result"]) if isinstance(results[i], ElementResult) else results[i]
+        scores = dict(base.scores)
+        for company in {k[0] for k in keys}:
+            scores[company] = score_company(base.methodology, [r for r in results if r.company == company])
+        # keep the companies' order as score_all gives it
+        scores = {c: scores[c] for c in base.scores}
+        return self._assemble(base.assessment_id, base.index, base.methodology, rows, results, scores)
+
+    # -- one element -------------------------------------------------------------------------------
+    def judgment(self, s: Session, assessment_id: int, company_key: str, level: str, element: str) -> Judgment:
+        run = s.scalars(select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_key)).first()
+        if run is None:
+            raise NotFound(f"assessment {assessment_id} has no company {company_key!r}")
+        j = s.scalars(select(Judgment).where(Judgment.run_id == run.id, Judgment.level == level, Judgment.element == element)).first()
+        if j is None:
+            raise NotFound(f"no judgment for {company_key} / {level} / {element}")
+        return j
+
+    def _passage_context(self, s: Session, passage_id: int, around: int) -> dict | None:
+        """A passage, where it lives and its neighbours: immutable (versions never change), cached."""
+        key = (passage_id, around)
+        with self._lock:
+            hit = self._contexts.get(key)
+        if hit is not None:
+            return hit
+        p = s.get(Passage, passage_id)
+        if p is None:
+            return None
+        v = s.get(Version, p.version_id)
+        doc = s.get(Document, v.document_id)
+        neighbours = s.scalars(
+            select(Passage).where(Passage.version_id == v.id, Passage.seq >= p.seq - around, Passage.seq <= p.seq + around).order_by(Passage.seq)
+        )
+        ctx = {
+            "pid": p.id, "pseq": p.seq, "p_start": p.start, "p_len": len(p.text), "heading": p.heading,
+            "version_id": v.id, "seq": v.seq, "vdate": version_date(v),
+            "doc_id": doc.id, "doc_title": doc.title or doc.key, "doc_key": doc.key,
+            "neighbours": [{"seq": n.seq, "text": n.text, "kind": n.kind, "is_evidence": n.id == p.id} for n in neighbours],
+        }
+        with self._lock:
+            self._contexts[key] = ctx
+            if len(self._contexts) > 4096:
+                self._contexts.popitem(last=False)
+        return ctx
+
+    def evidence_in_context(self, s: Session, evidence: list[dict], around: int = 2) -> list[dict]:
+        """Each evidence passage with the passages around it in its version (the first with ``around``
+        on each side, the others with one), where it lives, and the document's latest version."""
+        out = []
+        for i, e in enumerate(evidence):
+            pid = e.get("passage_id")
+            ctx = self._passage_context(s, int(pid), around if i == 0 else 1) if pid is not None else None
+            if ctx is None:
+                out.append({"item": e, "missing": True})
+                continue
+            start = max(0, int(e.get("start", ctx["p_start"])) - ctx["p_start"])
+            end = min(ctx["p_len"], int(e.get("end", ctx["p_start"] + ctx["p_len"])) - ctx["p_start"])
+            if end <= start:
+                start, end = 0, ctx["p_len"]
+            out.append({**ctx, "item": e, "missing": False, "span": (start, end), "score": e.get("score")})
+        docs = {c["doc_id"] for c in out if not c["missing"]}
+        latest = dict(s.execute(select(Version.document_id, func.max(Version.seq)).where(Version.document_id.in_(docs)).group_by(Version.document_id)).all()) if docs else {}
+        for c in out:
+            if not c["missing"]:
+                c["latest_seq"] = latest.get(c["doc_id"])
+        return out
+
+    # -- documents ---------------------------------------------------------------------------------
+    def diff(self, old: Version, new: Version) -> tuple[list[dict], dict[str, int]]:
+        """``corpus.versions.diff_versions`` as plain entries, cached (versions never change)."""
+        from ..corpus.versions import diff_versions
+
+        key = (old.id, new.id)
+        with self._lock:
+            hit = self._diffs.get(key)
+            if hit is not None:
+                self._diffs.move_to_end(key)
+                return hit
+        d = diff_versions(old, new)
+        entries = [
+            {
+                "status": e.status, "heading": e.heading,
+                "old": e.old.text if e.old else None, "new": e.new.text if e.new else None,
+                "old_seq": e.old.seq if e.old else None, "new_seq": e.new.seq if e.new else None,
+                "inline": [(op, t) for op, t in e.inline],
+            }
+            for e in d.entries
+        ]
+        value = (entries, d.counts())
+        with self._lock:
+            self._diffs[key] = value
+            while len(self._diffs) > 32:
+                self._diffs.popitem(last=False)
+        return value
+
+    def document(self, s: Session, doc_id: int) -> Document:
+        d = s.get(Document, doc_id)
+        if d is None:
+            raise NotFound(f"no document {doc_id}")
+        return d
+
+    def version(self, s: Session, doc: Document, seq: int) -> Version:
+        v = s.scalars(select(Version).where(Version.document_id == doc.id, Version.seq == seq)).first()
+        if v is None:
+            raise NotFound(f"document {doc.id} has no version {seq}")
+        return v
+
+    def documents(self, s: Session, company_key: str | None = None) -> list[dict]:
+        q = select(Document, Company).join(Company, Company.id == Document.company_id)
+        if company_key:
+            q = q.where(Company.key == company_key)
+        counts = dict(s.execute(select(Version.document_id, func.count(Version.id)).group_by(Version.document_id)).all())
+        latest = dict(s.execute(select(Version.document_id, func.max(Version.version_date)).group_by(Version.document_id)).all())
+        return [
+            {
+                "id": d.id, "key": d.key, "title": d.title or d.key, "type": d.type, "company": c.key, "company_name": c.name,
+                "versions": counts.get(d.id, 0), "latest_date": latest.get(d.id), "levels": d.levels,
+            }
+            for d, c in s.execute(q.order_by(Company.key, Document.id))
+        ]
+
+
+def version_date(v: Version) -> date:
+    return v.version_date or v.recorded_at.date()
+
+
+def row_evidence(row: dict) -> list[dict]:
+    raw = row.get("Evidence") or "[]"
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return []
+
+
+def result_score(meth: Methodology, element: str, result: str) -> float | None:
+    return element_score(result, meth.elements[element].reversed)

@@ -1,0 +1,560 @@
+"""Server-rendered pages (Jinja2, autoescaped; htmx for the review panel)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import quote, urlencode, urlsplit
+
+import nh3
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from .. import review
+from ..methodology import MethodologyError, normalise_element_id, normalise_indicator_id
+from ..review.accounts import authenticate
+from ..scoring import RESULTS
+from ..store.models import Company, Version
+from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, timeline
+from .data import NotFound, result_score, version_date
+from .security import LoginRequired, Principal, safe_next
+
+RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
+RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na"}
+
+
+# -- formatting -------------------------------------------------------------------------------------
+
+
+def fmt_score(v) -> str:
+    return "N/A" if v is None else f"{v:.1f}"
+
+
+def score_class(v) -> str:
+    if v is None:
+        return "sc-na"
+    return f"sc-{min(9, max(0, int(v // 10)))}"
+
+
+def fmt_delta(v) -> str:
+    if v is None:
+        return ""
+    if abs(v) < 0.05:
+        return "±0"
+    return f"+{v:.1f}" if v > 0 else f"−{abs(v):.1f}"
+
+
+def fmt_when(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v)
+
+
+_MD_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((?:[^)\s]{1,2000})\)")
+_MD_STRONG = re.compile(r"(?<![\w*])\*\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*\*(?![\w*])|(?<![\w_])__(?=\S)([^_\n]{1,500}?)(?<=\S)__(?![\w_])")
+_MD_ESCAPE = re.compile(r"\\(?=[.\-*_#>()\[\]!+`|])")
+
+
+def display(text: str) -> str:
+    """Policy text for reading: Markdown link targets, bold marks and backslash escapes dropped
+    (the result is still plain text, escaped when rendered)."""
+    text = _MD_LINK.sub(r"\1", text or "")
+    text = _MD_STRONG.sub(lambda mo: mo.group(1) if mo.group(1) is not None else mo.group(2), text)
+    return _MD_ESCAPE.sub("", text)
+
+
+def _clean(html: str) -> Markup:
+    """Markup built here from escaped pieces, sanitised once more: only <mark>, <ins>, <del> survive."""
+    return Markup(nh3.clean(html, tags={"mark", "ins", "del"}, attributes={}, link_rel=None, strip_comments=True))
+
+
+def highlight(text: str, start: int, end: int) -> Markup:
+    parts = [escape(display(text[:start])), Markup("<mark>"), escape(display(text[start:end])), Markup("</mark>"), escape(display(text[end:]))]
+    return _clean(str(Markup("").join(parts)))
+
+
+def inline_diff(ops: list[tuple[int, str]], side: str) -> Markup:
+    parts = []
+    for op, text in ops:
+        if op == 0:
+            parts.append(escape(display(text)))
+        elif op == -1 and side == "old":
+            parts.append(Markup("<del>") + escape(display(text)) + Markup("</del>"))
+        elif op == 1 and side == "new":
+            parts.append(Markup("<ins>") + escape(display(text)) + Markup("</ins>"))
+    return _clean(str(Markup("").join(parts)))
+
+
+def safe_href(url: str | None) -> str | None:
+    """Only http(s) URLs become links."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+# -- URLs -------------------------------------------------------------------------------------------
+
+
+def _q(**params) -> str:
+    items = {k: v for k, v in params.items() if v is not None and v != ""}
+    return ("?" + urlencode(items)) if items else ""
+
+
+def u_ranking(assessment=None, **kw) -> str:
+    return "/ranking" + _q(assessment=assessment, **kw)
+
+
+def u_company(company: str, assessment=None) -> str:
+    return f"/companies/{quote(company, safe='')}" + _q(assessment=assessment)
+
+
+def u_indicator(company: str, indicator: str, assessment=None) -> str:
+    return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment)
+
+
+def u_element(company: str, element: str, level: str, assessment=None) -> str:
+    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
+
+
+def u_review(company: str, element: str, level: str, assessment) -> str:
+    return f"/review/{quote(company, safe='')}/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
+
+
+def u_document(doc_id: int, **kw) -> str:
+    return f"/documents/{doc_id}" + _q(**kw)
+
+
+def u_version(doc_id: int, seq: int, hl=None) -> str:
+    return f"/documents/{doc_id}/versions/{seq}" + _q(hl=hl) + (f"#p{hl}" if hl is not None else "")
+
+
+# -- rendering --------------------------------------------------------------------------------------
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("rightsindex.web", "templates"),
+        autoescape=select_autoescape(["html", "svg", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
+    env.globals.update(
+        u_ranking=u_ranking, u_company=u_company, u_indicator=u_indicator, u_element=u_element, u_review=u_review,
+        u_document=u_document, u_version=u_version, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
+        CATEGORY_NAMES=CATEGORY_NAMES, RESULTS=RESULTS, STEPS=review.STEPS, STEP_LABELS=review.STEP_LABELS,
+        highlight=highlight, inline_diff=inline_diff, safe_href=safe_href, describe=review.describe,
+    )
+    return env
+
+
+ENV = _env()
+
+
+def render(ctx, request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:
+    p: Principal = ctx.auth.principal(request)
+    csrf, new_cookie = (p.csrf, None) if p.authenticated else (None, None)
+    if not p.authenticated and not ctx.public and template == "login.html":
+        csrf, new_cookie = ctx.auth.anonymous_csrf(request)
+    html = ENV.get_template(template).render(request=request, principal=p, public=ctx.public, csrf_token=csrf, **values)
+    resp = HTMLResponse(html, status_code=status_code)
+    if new_cookie:
+        ctx.auth.set_csrf_cookie(resp, request, new_cookie)
+    return resp
+
+
+def error_page(ctx, request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 405: "Not allowed here", 422: "Invalid request", 429: "Too many attempts"}
+    return render(ctx, request, "error.html", status_code=status, status=status, title=titles.get(status, "Error"), message=message)
+
+
+def require_viewer(ctx, request: Request) -> Principal:
+    p = ctx.auth.principal(request)
+    if not ctx.public and not p.authenticated:
+        raise LoginRequired()
+    return p
+
+
+def require_analyst(ctx, request: Request) -> Principal:
+    p = require_viewer(ctx, request)
+    if not p.can_review:
+        raise HTTPException(403, "reviewing needs the analyst or admin role")
+    return p
+
+
+def api_docs(ctx, request: Request, spec: dict) -> HTMLResponse:
+    ops = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [
+                {"name": prm["name"], "in": prm["in"], "required": prm.get("required", False), "description": prm.get("description", ""),
+                 "type": (prm.get("schema") or {}).get("type") or "/".join(x.get("type", "") for x in (prm.get("schema") or {}).get("anyOf", []))}
+                for prm in op.get("parameters", [])
+            ]
+            body = None
+            if "requestBody" in op:
+                content = op["requestBody"].get("content", {})
+                schema = next(iter(content.values()), {}).get("schema", {})
+                ref = schema.get("$ref", "")
+                body = ref.rsplit("/", 1)[-1] if ref else schema.get("title", "")
+            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "description": op.get("description", ""),
+                        "params": params, "body": body, "tag": (op.get("tags") or ["api"])[0]})
+    schemas = spec.get("components", {}).get("schemas", {})
+    return render(ctx, request, "docs.html", ops=ops, schemas=schemas, title=spec.get("info", {}).get("title", "API"))
+
+
+# -- routes -----------------------------------------------------------------------------------------
+
+
+def _sort_value(item: dict, key: str):
+    v = item.get(key)
+    return (v is None, v if v is not None else 0)
+
+
+def router(ctx) -> APIRouter:
+    r = APIRouter()
+    data, store, auth = ctx.data, ctx.store, ctx.auth
+
+    @r.get("/", include_in_schema=False)
+    def home(request: Request):
+        require_viewer(ctx, request)
+        return RedirectResponse("/ranking", status_code=303)
+
+    # -- ranking -----------------------------------------------------------------------------------
+    @r.get("/ranking", response_class=HTMLResponse, include_in_schema=False)
+    def ranking(request: Request, assessment: int | None = None, edition: str | None = None, sort: str = "total", order: str | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            try:
+                a = data.resolve(s, assessment, edition)
+            except NotFound as exc:
+                return render(ctx, request, "empty.html", message=str(exc), status_code=404 if (assessment or edition) else 200)
+            a_id, a_index, a_meth, a_status, a_created = a.id, a.index, a.methodology, a.status, a.created_at
+            assessments = data.assessments(s)
+        sc = data.scored(a_id)
+        items = []
+        for cs in sc.ranking:
+            items.append({
+                "key": cs.company, "label": cs.label or cs.company, "type": cs.company_type, "total": cs.total,
+                **{c: cs.categories.get(c) for c in ("G", "F", "P")}, "rank": sc.positions.get(cs.company),
+                "services": [lvl for lvl in sc.levels.get(cs.company, []) if lvl not in ("Group", "OpCom")],
+            })
+        sort = sort if sort in ("total", "G", "F", "P", "label", "rank") else "total"
+        desc = (order or ("asc" if sort in ("label", "rank") else "desc")) == "desc"
+        if sort == "label":
+            items.sort(key=lambda i: i["label"].lower(), reverse=desc)
+        else:
+            present = [i for i in items if i[sort] is not None]
+            missing = [i for i in items if i[sort] is None]
+            items = sorted(present, key=lambda i: i[sort], reverse=desc) + missing
+        chart = grouped_bars(
+            [BarGroup(i["label"], {"total": i["total"], "G": i["G"], "F": i["F"], "P": i["P"]}, u_company(i["key"], a_id)) for i in items],
+            title=f"Scores by company, {a_index or 'assessment ' + str(a_id)} (0–100)",
+        )
+        editions = sorted({x["index"] for x in assessments if x["index"]}, reverse=True)
+        return render(
+            ctx, request, "ranking.html", items=items, chart=chart, sort=sort, desc=desc, assessments=assessments, editions=editions,
+            assessment={"id": a_id, "index": a_index, "methodology": a_meth, "status": a_status, "created_at": a_created},
+            methodology=sc.methodology,
+        )
+
+    # -- company scorecard -------------------------------------------------------------------------
+    @r.get("/companies/{company}", response_class=HTMLResponse, include_in_schema=False)
+    def company_page(request: Request, company: str, assessment: int | None = None):
+        p = require_viewer(ctx, request)
+        with store.session() as s:
+            a = data.resolve(s, assessment)
+            a_id, a_index = a.id, a.index
+            prev = data.previous(s, a, company)
+            prev_info = {"id": prev.id, "index": prev.index, "created_at": prev.created_at} if prev else None
+            docs = data.documents(s, company)
+            stale = [
+                {"level": d.level, "element": d.element, "step": d.step, "reason": d.rereview_reason}
+                for d in review.stale_decisions(s, [company])
+            ] if not ctx.public else []
+            others = [x for x in data.assessments(s) if company in x["companies"]]
+        sc = data.scored(a_id)
+        cs = sc.scores.get(company)
+        if cs is None:
+            raise NotFound(f"assessment {a_id} has no company {company!r}")
+        meth = sc.methodology
+        levels = sc.levels.get(company, [])
+        services = [lvl for lvl in levels if lvl not in ("Group", "OpCom")]
+        prev_cs = prev_sc = None
+        if prev_info:
+            prev_sc = data.scored(prev_info["id"])
+            prev_cs = prev_sc.scores.get(company)
+        moved: dict[str, list[dict]] = {}
+        if prev_sc is not None:
+            for (comp, level, element), row in sc.by_key.items():
+                if comp != company:
+                    continue
+                old = prev_sc.by_key.get((comp, level, element))
+                if old is not None and old["Result"] != row["Result"]:
+                    moved.setdefault(row["Indicator"], []).append(
+                        {"element": element, "label": meth.elements[element].label, "level": level, "old": old["Result"], "new": row["Result"]}
+                    )
+        rows = []
+        for ind in meth.indicators.values():
+            if ind.id not in cs.indicators:
+                continue
+            v = cs.indicators[ind.id]
+            pv = prev_cs.indicators.get(ind.id) if prev_cs else None
+            fam_moved = [m for child in ind.children for m in moved.get(child, [])] if ind.is_family else moved.get(ind.id, [])
+            rows.append({
+                "ind": ind, "score": v, "levels": {lvl: cs.levels.get(lvl, {}).get(ind.id) for lvl in levels},
+                "prev": pv, "delta": (v - pv) if (v is not None and pv is not None) else None, "moved": fam_moved,
+            })
+        cat_chart = grouped_bars(
+            [BarGroup(cs.label or company, {"total": cs.total, **{c: cs.categories.get(c) for c in ("G", "F", "P")}})],
+            title=f"{cs.label or company}: total and category scores (0–100)",
+        )
+        svc_chart = grouped_bars(
+            [BarGroup(lvl, cs.level_totals[lvl]) for lvl in services if lvl in cs.level_totals],
+            title=f"{cs.label or company}: scores as if each service were the only one (0–100)",
+        ) if services else None
+        return render(
+            ctx, request, "company.html", cs=cs, company=company, rows=rows, levels=levels, services=services, cat_chart=cat_chart,
+            svc_chart=svc_chart, assessment={"id": a_id, "index": a_index}, rank=sc.positions.get(company), of=len(sc.positions),
+            prev=prev_info, prev_cs=prev_cs, moved=moved, docs=docs, stale=stale, methodology=meth, others=others,
+            principal_can_review=p.can_review,
+        )
+
+    # -- indicator ---------------------------------------------------------------------------------
+    @r.get("/companies/{company}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
+    def indicator_page(request: Request, company: str, indicator: str, assessment: int | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            a = data.resolve(s, assessment)
+            a_id = a.id
+        sc = data.scored(a_id)
+        cs = sc.scores.get(company)
+        if cs is None:
+            raise NotFound(f"assessment {a_id} has no company {company!r}")
+        meth = sc.methodology
+        try:
+            ind = meth.indicator(normalise_indicator_id(indicator))
+        except MethodologyError as exc:
+            raise NotFound(str(exc)) from None
+        levels = sc.levels.get(company, [])
+        subs = [meth.indicators[c] for c in ind.children] if ind.is_family else [ind]
+        tables = []
+        for sub in subs:
+            elements = []
+            for eid in sub.elements:
+                cells = {lvl: sc.by_key.get((company, lvl, eid)) for lvl in levels}
+                elements.append({"el": meth.elements[eid], "cells": cells})
+            tables.append({"ind": sub, "score": cs.indicators.get(sub.id), "levels": {lvl: cs.levels.get(lvl, {}).get(sub.id) for lvl in levels}, "elements": elements})
+        return render(ctx, request, "indicator.html", cs=cs, company=company, ind=ind, tables=tables, levels=levels,
+                      assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth)
+
+    # -- element -----------------------------------------------------------------------------------
+    def element_values(request: Request, company: str, element: str, level: str | None, assessment: int | None, **extra) -> dict:
+        p = ctx.auth.principal(request)
+        with store.session() as s:
+            a = data.resolve(s, assessment)
+            a_id = a.id
+        sc = data.scored(a_id)
+        meth = sc.methodology
+        try:
+            el = meth.element(normalise_element_id(element))
+        except MethodologyError as exc:
+            raise NotFound(str(exc)) from None
+        if company not in sc.scores:
+            raise NotFound(f"assessment {a_id} has no company {company!r}")
+        cs = sc.scores[company]
+        levels = sc.levels.get(company, [])
+        if level is None:
+            level = next((lvl for lvl in levels if sc.by_key.get((company, lvl, el.id), {}).get("Result") not in (None, "NA")), levels[0] if levels else "Group")
+        row = sc.by_key.get((company, level, el.id))
+        if row is None:
+            raise NotFound(f"no judgment for {company} / {level} / {el.id} in assessment {a_id}")
+        ind = meth.indicators[el.indicator]
+        family = meth.indicators[ind.family] if ind.family else None
+        order = list(meth.elements)
+        i = order.index(el.id)
+        with store.session() as s:
+            j = data.judgment(s, a_id, company, level, el.id)
+            state = review.review_state(s, review.ElementContext(a_id, meth.id, company, level, el.id, j))
+            final = state["final"]
+            evidence = list(final.evidence) if final is not None else list(j.evidence or [])
+            attached = {e.get("passage_id") for e in evidence}
+            candidates = [e for e in (j.evidence or []) if e.get("passage_id") not in attached]
+            decisions = [
+                {"step": st, "result": d.result, "comment": d.comment, "by": d.updated_by, "at": d.updated_at, "flag": d.needs_rereview,
+                 "reason": d.rereview_reason, "evidence": len(d.evidence or []), "assessment_id": d.assessment_id}
+                for st, d in state["decisions"].items()
+            ]
+            audit = [{"at": e.at, "actor": e.actor, "action": e.action, "step": e.step, "summary": review.describe(e), "assessment_id": e.assessment_id} for e in state["audit"]]
+            comments = [{"at": c.created_at, "author": c.author, "text": c.text, "step": c.step} for c in state["comments"]]
+            auto = {"result": j.result, "confidence": j.confidence, "probabilities": dict(j.probabilities or {}), "prior_result": j.prior_result,
+                    "prior_relation": j.prior_relation, "comment": j.comment}
+            final_info = {"result": final.result, "by": final.updated_by, "at": final.updated_at, "flag": final.needs_rereview,
+                          "reason": final.rereview_reason, "comment": final.comment} if final is not None else None
+            probs = sorted(((k, v) for k, v in auto["probabilities"].items() if isinstance(v, (int, float))), key=lambda kv: -kv[1])
+            why = [(str(f), float(w)) for f, w in (auto["probabilities"].get("why") or []) if isinstance(w, (int, float))]
+            html_context = data.evidence_in_context(s, evidence)
+        terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]
+        level_nav = [{"level": lvl, "result": sc.by_key.get((company, lvl, el.id), {}).get("Result"), "reviewed": sc.by_key.get((company, lvl, el.id), {}).get("Reviewed") == "yes"} for lvl in levels]
+        summary = {
+            "result": row["Result"], "element_score": result_score(meth, el.id, row["Result"]), "reviewed": row["Reviewed"] == "yes",
+            "indicator": ind, "indicator_score": cs.indicators.get(ind.id), "level_indicator_score": cs.levels.get(level, {}).get(ind.id),
+            "family": family, "family_score": cs.indicators.get(family.id) if family else None,
+            "category": ind.category, "category_score": cs.categories.get(ind.category), "total": cs.total, "rank": sc.positions.get(company),
+            "of": len(sc.positions),
+        }
+        return dict(
+            company=company, label=cs.label or company, el=el, ind=ind, family=family, level=level, levels=levels, row=row,
+            assessment={"id": a_id, "index": sc.index}, summary=summary, auto=auto, probs=probs, final=final_info, decisions=decisions,
+            audit=audit, comments=comments, evidence=html_context, why=why, candidates=candidates, terms=terms, level_nav=level_nav,
+            prev_el=order[i - 1] if i > 0 else None, next_el=order[i + 1] if i + 1 < len(order) else None, methodology=meth,
+            can_review=p.can_review, **extra,
+        )
+
+    @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)
+    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: int | None = None):
+        require_viewer(ctx, request)
+        return render(ctx, request, "element.html", **element_values(request, company, element, level, assessment))
+
+    if not ctx.public:
+
+        @r.post("/review/{company}/{element}", response_class=HTMLResponse, include_in_schema=False)
+        def review_action(
+            request: Request, company: str, element: str, level: str, assessment: int,
+            action: str = Form(...), step: str = Form("final"), result: str | None = Form(None), comment: str | None = Form(None),
+            passage_id: str | None = Form(None),
+        ):
+            p = require_analyst(ctx, request)
+            error = notice = None
+            pid = None
+            if passage_id not in (None, ""):
+                try:
+                    pid = int(str(passage_id).strip().lstrip("#"))
+                except ValueError:
+                    error = f"passage id {passage_id!r} is not a number"
+            if error is None:
+                try:
+                    with store.session() as s:
+                        review.apply_action(
+                            s, p.username, action, assessment_id=assessment, company_key=company, level=level,
+                            element=normalise_element_id(element), step=step, result=result, comment=comment, passage_id=pid,
+                        )
+                    notice = {"accept": "Grade accepted.", "change": "Grade saved.", "attach": "Passage attached.",
+                              "detach": "Passage detached.", "comment": "Comment added."}.get(action, "Saved.")
+                except review.ReviewError as exc:
+                    error = str(exc)
+            if request.headers.get("hx-request"):
+                values = element_values(request, company, element, level, assessment, error=error, notice=notice)
+                return render(ctx, request, "_element_body.html", status_code=422 if error else 200, **values)
+            if error:
+                values = element_values(request, company, element, level, assessment, error=error)
+                return render(ctx, request, "element.html", status_code=422, **values)
+            return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment), status_code=303)
+
+    # -- documents ---------------------------------------------------------------------------------
+    @r.get("/documents", response_class=HTMLResponse, include_in_schema=False)
+    def documents(request: Request, company: str | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            docs = data.documents(s, company)
+            companies = [c.key for c in s.scalars(select(Company).order_by(Company.key))]
+        return render(ctx, request, "documents.html", docs=docs, company=company, companies=companies)
+
+    @r.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def document_page(request: Request, doc_id: int, from_: int | None = Query(None, alias="from"), to: int | None = None, all: int = 0):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            doc = data.document(s, doc_id)
+            versions = list(s.scalars(select(Version).where(Version.document_id == doc.id).order_by(Version.seq)))
+            vinfo = [{"seq": v.seq, "date": v.version_date, "recorded_at": v.recorded_at, "format": v.format, "language": v.language,
+                      "chars": len(v.text), "source": v.source, "passages": None} for v in versions]
+            diff = None
+            if len(versions) >= 2:
+                to_seq = to if to is not None else versions[-1].seq
+                from_seq = from_ if from_ is not None else max(versions[0].seq, to_seq - 1)
+                by_seq = {v.seq: v for v in versions}
+                if from_seq not in by_seq or to_seq not in by_seq:
+                    raise NotFound(f"document {doc.id} has versions 1–{versions[-1].seq}")
+                all_entries, counts = data.diff(by_seq[from_seq], by_seq[to_seq])
+                entries = []
+                hidden = 0
+                for e in all_entries:
+                    if e["status"] == "unchanged" and not all:
+                        hidden += 1
+                        continue
+                    if hidden:
+                        entries.append({"status": "skipped", "count": hidden})
+                        hidden = 0
+                    entries.append(e)
+                if hidden:
+                    entries.append({"status": "skipped", "count": hidden})
+                diff = {"from": from_seq, "to": to_seq, "entries": entries, "counts": counts, "all": bool(all),
+                        "from_date": version_date(by_seq[from_seq]), "to_date": version_date(by_seq[to_seq])}
+            points = [TimelinePoint(version_date(v), f"v{v.seq} {version_date(v).isoformat()}", u_version(doc.id, v.seq),
+                                    highlight=bool(diff) and v.seq in (diff["from"], diff["to"])) for v in versions]
+            info = {"id": doc.id, "key": doc.key, "title": doc.title or doc.key, "url": doc.url, "type": doc.type,
+                    "company": doc.company.key, "company_name": doc.company.name, "levels": doc.levels}
+        chart = timeline(points, title=f"{info['title']}: {len(versions)} versions")
+        return render(ctx, request, "document.html", doc=info, versions=vinfo, diff=diff, chart=chart)
+
+    @r.get("/documents/{doc_id}/versions/{seq}", response_class=HTMLResponse, include_in_schema=False)
+    def version_page(request: Request, doc_id: int, seq: int, hl: int | None = None):
+        require_viewer(ctx, request)
+        with store.session() as s:
+            doc = data.document(s, doc_id)
+            v = data.version(s, doc, seq)
+            latest = s.scalars(select(Version.seq).where(Version.document_id == doc.id).order_by(Version.seq.desc()).limit(1)).first()
+            passages = [{"seq": p_.seq, "id": p_.id, "kind": p_.kind, "text": p_.text, "heading": p_.heading} for p_ in v.passages]
+            info = {"id": doc.id, "key": doc.key, "title": doc.title or doc.key, "url": doc.url, "company": doc.company.key}
+            vi = {"seq": v.seq, "date": version_date(v), "recorded_at": v.recorded_at, "format": v.format, "language": v.language, "source": v.source}
+        return render(ctx, request, "version.html", doc=info, v=vi, passages=passages, hl=hl, latest=latest)
+
+    # -- accounts ----------------------------------------------------------------------------------
+    if not ctx.public:
+
+        @r.get("/login", response_class=HTMLResponse, include_in_schema=False)
+        def login_form(request: Request, next: str | None = None):
+            p = auth.principal(request)
+            if p.authenticated:
+                return RedirectResponse(safe_next(next), status_code=303)
+            return render(ctx, request, "login.html", next=safe_next(next), error=None)
+
+        @r.post("/login", response_class=HTMLResponse, include_in_schema=False)
+        def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
+            username = username.strip()
+            if auth.throttled(username):
+                return render(ctx, request, "login.html", status_code=429, next=safe_next(next),
+                              error="Too many failed attempts for this account. Wait 15 minutes and try again.")
+            with store.session() as s:
+                user = authenticate(s, username, password)
+                uid = user.id if user else None
+            if uid is None:
+                auth.failed(username)
+                return render(ctx, request, "login.html", status_code=401, next=safe_next(next), error="Wrong user name or password.")
+            auth.succeeded(username)
+            cookie, _csrf = auth.start_session(uid)
+            resp = RedirectResponse(safe_next(next), status_code=303)
+            auth.set_session_cookie(resp, request, cookie)
+            resp.delete_cookie("ri_csrf", path="/")
+            return resp
+
+        @r.post("/logout", include_in_schema=False)
+        def logout(request: Request):
+            p = auth.principal(request)
+            auth.end_session(p)
+            resp = RedirectResponse("/login", status_code=303)
+            auth.clear_session_cookie(resp, request)
+            return resp
+
+    return r

@@ -1,0 +1,255 @@
+"""Sessions, CSRF and security headers.
+
+- Sessions live in the database (``app_session``); the browser holds a random token signed with
+  the app secret (``RIGHTSINDEX_SECRET`` or a random per-database one), only its SHA-256 is stored,
+  so logging out really ends a session. Cookie: HttpOnly, SameSite=Lax, Secure over https.
+- CSRF: a synchronizer token per session (per browser before login, in a signed cookie), checked
+  on every POST/PUT/PATCH/DELETE — from the ``csrf_token`` form field or the ``X-CSRF-Token``
+  header (htmx sends it on every request). A foreign ``Origin`` is refused as well.
+- Headers on every response: a strict Content-Security-Policy (``script-src 'self'``, nothing
+  external, no inline script or style), ``frame-ancestors 'none'``, ``nosniff``, no referrer leaks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, select
+
+from ..review.accounts import role_at_least, same, secret
+from ..store import Store
+from ..store.models import User, UserSession, utcnow
+
+SESSION_COOKIE = "ri_session"
+CSRF_COOKIE = "ri_csrf"
+SESSION_HOURS = 12
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: adds the security headers to every HTTP response (errors and static too)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                if b"cache-control" not in names and not scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+@dataclass
+class Principal:
+    """Who is asking: a signed-in user, an anonymous visitor, or the public (read-only mode)."""
+
+    username: str | None = None
+    role: str | None = None
+    csrf: str | None = None
+    session_id: str | None = None
+    public: bool = False
+
+    @property
+    def authenticated(self) -> bool:
+        return self.username is not None
+
+    def can(self, role: str) -> bool:
+        return not self.public and role_at_least(self.role, role)
+
+    @property
+    def can_review(self) -> bool:
+        return self.can("analyst")
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Auth:
+    def __init__(self, store: Store, *, public: bool):
+        self.store = store
+        self.public = public
+        # the public, read-only edition signs nothing (and may run on a read-only database)
+        key = "public-mode-signs-nothing-" + secrets.token_urlsafe(32) if public else secret(store)
+        self._session_signer = URLSafeSerializer(key, salt="rightsindex.session")
+        self._csrf_signer = URLSafeSerializer(key, salt="rightsindex.csrf")
+        self._failures: dict[str, list[float]] = {}
+        self._failures_lock = threading.Lock()
+
+    # -- who is asking -----------------------------------------------------------------------------
+    def principal(self, request: Request) -> Principal:
+        cached = getattr(request.state, "principal", None)
+        if cached is not None:
+            return cached
+        p = Principal(public=True) if self.public else self._from_cookie(request)
+        request.state.principal = p
+        return p
+
+    def _from_cookie(self, request: Request) -> Principal:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return Principal()
+        try:
+            token = self._session_signer.loads(raw)
+        except BadSignature:
+            return Principal()
+        if not isinstance(token, str):
+            return Principal()
+        with self.store.session() as s:
+            row = s.execute(
+                select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == _hash(token))
+            ).first()
+            if row is None:
+                return Principal()
+            sess, user = row
+            expires = sess.expires_at if sess.expires_at.tzinfo else sess.expires_at.replace(tzinfo=utcnow().tzinfo)
+            if expires < utcnow() or not user.active:
+                return Principal()
+            return Principal(username=user.username, role=user.role, csrf=sess.csrf_token, session_id=sess.id)
+
+    # -- sign in and out ---------------------------------------------------------------------------
+    def start_session(self, user_id: int) -> tuple[str, str]:
+        """A new session for a user: (cookie value, csrf token)."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.store.session() as s:
+            s.execute(delete(UserSession).where(UserSession.expires_at < now))
+            s.add(UserSession(id=_hash(token), user_id=user_id, csrf_token=csrf, created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+        return self._session_signer.dumps(token), csrf
+
+    def end_session(self, principal: Principal) -> None:
+        if principal.session_id:
+            with self.store.session() as s:
+                s.execute(delete(UserSession).where(UserSession.id == principal.session_id))
+
+    def set_session_cookie(self, response, request: Request, value: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE, value, max_age=SESSION_HOURS * 3600, path="/", httponly=True, samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+
+    def clear_session_cookie(self, response, request: Request) -> None:
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+
+    # -- login throttling (per worker) --------------------------------------------------------------
+    def throttled(self, username: str) -> bool:
+        now = time.monotonic()
+        with self._failures_lock:
+            recent = [t for t in self._failures.get(username.lower(), []) if now - t < 900]
+            self._failures[username.lower()] = recent
+            return len(recent) >= 10
+
+    def failed(self, username: str) -> None:
+        with self._failures_lock:
+            self._failures.setdefault(username.lower(), []).append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        with self._failures_lock:
+            self._failures.pop(username.lower(), None)
+
+    # -- CSRF --------------------------------------------------------------------------------------
+    def anonymous_csrf(self, request: Request) -> tuple[str, str | None]:
+        """The pre-login CSRF token of this browser, and a cookie value to set when it is new."""
+        raw = request.cookies.get(CSRF_COOKIE)
+        if raw:
+            try:
+                token = self._csrf_signer.loads(raw)
+                if isinstance(token, str) and token:
+                    return token, None
+            except BadSignature:
+                pass
+        token = secrets.token_urlsafe(32)
+        return token, self._csrf_signer.dumps(token)
+
+    def set_csrf_cookie(self, response, request: Request, value: str) -> None:
+        response.set_cookie(CSRF_COOKIE, value, max_age=3600, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+
+    def expected_csrf(self, request: Request) -> str | None:
+        p = self.principal(request)
+        if p.authenticated:
+            return p.csrf
+        raw = request.cookies.get(CSRF_COOKIE)
+        if not raw:
+            return None
+        try:
+            token = self._csrf_signer.loads(raw)
+        except BadSignature:
+            return None
+        return token if isinstance(token, str) else None
+
+    async def check_csrf(self, request: Request) -> None:
+        if request.method not in UNSAFE_METHODS:
+            return
+        if self.public:  # no state-changing route exists in public mode; refuse anything that gets here
+            raise HTTPException(405, "read-only public mode")
+        origin = request.headers.get("origin")
+        if origin and origin != "null":
+            o = urlsplit(origin)
+            if o.netloc != request.headers.get("host", request.url.netloc):
+                raise HTTPException(403, "cross-origin request refused")
+        elif origin == "null":
+            raise HTTPException(403, "cross-origin request refused")
+        if not self.principal(request).authenticated and request.url.path != "/login":
+            raise LoginRequired()  # e.g. an expired session: sign in again (nothing was changed)
+        supplied = request.headers.get("x-csrf-token")
+        if not supplied:
+            ctype = request.headers.get("content-type", "")
+            if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                form = await request.form()
+                value = form.get("csrf_token")
+                supplied = value if isinstance(value, str) else None
+        if not same(self.expected_csrf(request) or "", supplied or ""):
+            raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or "\n" in target or "\r" in target:
+        return "/"
+    return target
