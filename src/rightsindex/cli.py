@@ -25,6 +25,8 @@ methodology_app = typer.Typer(help="Methodologies shipped as data (RDR 2020, RDR
 app.add_typer(methodology_app, name="methodology")
 corpus_app = typer.Typer(help="Policy documents, their versions and passages.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+user_app = typer.Typer(help="Local accounts of the analyst web app (viewer, analyst, admin).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
 
@@ -257,6 +259,16 @@ def _open_store(db: Optional[str]):
         raise fail(str(exc))
 
 
+def _flag_stale(store) -> None:
+    """Analysts' decisions resting on passages that a new version changed need re-review."""
+    from .review import flag_stale_decisions
+
+    with store.session() as s:
+        n = flag_stale_decisions(s)
+    if n:
+        err.print(f"{n} analyst decision(s) now need re-review: the passages they rest on changed")
+
+
 @corpus_app.command("add")
 def corpus_add(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
@@ -292,6 +304,7 @@ def corpus_add(
             progress.update(task, advance=1, description=f"{o.company}")
 
         report = ingest_manifest(store, manifest, fetcher=fetcher, on_document=on_document)
+    _flag_stale(store)
     print(report.summary())
     if report.errors:
         raise typer.Exit(1)
@@ -478,6 +491,7 @@ def corpus_import_ota(
     result = import_history(
         store, versions, service=service, terms_type=terms_type, company=company or service, company_type=company_type
     )
+    _flag_stale(store)
     for sk in skipped:
         err.print(f"skipped {sk.commit[:10]} {sk.date:%Y-%m-%d} {sk.subject!r}: {sk.reason}", highlight=False)
     print(
@@ -523,6 +537,8 @@ def assess_cmd(
                 if data["status"] == "error":
                     progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
+            elif kind == "stale":
+                progress.console.print(f"{data['decisions']} analyst decision(s) now need re-review: the passages they rest on changed", highlight=False)
             elif kind == "start":
                 progress.update(docs, visible=False)
                 companies = progress.add_task("grading", total=data["companies"])
@@ -566,6 +582,53 @@ def publish_cmd(
     except PublishError as exc:
         raise fail(str(exc), code=1)
     print(summary(result))
+
+
+# -- web and accounts -----------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_cmd(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    public: bool = typer.Option(False, "--public", help="Read-only public mode: no sign-in, nothing can be changed."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+) -> None:
+    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API."""
+    from .store import StoreError
+    from .web import serve
+
+    try:
+        serve(db, host, port, public, workers=workers)
+    except StoreError as exc:
+        raise fail(str(exc))
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("analyst", "--role", help="viewer, analyst or admin."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Add a user; the password is asked for (never passed on the command line)."""
+    from .review import AccountError, add_user
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        add_user(_open_store(db), username, role, password)
+    except AccountError as exc:
+        raise fail(str(exc), code=1)
+    print(f"added {username} ({role})")
+
+
+@user_app.command("list")
+def user_list(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List users and their roles."""
+    from .review.accounts import list_users
+
+    for u in list_users(_open_store(db)):
+        print(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
 
 
 # -- train --------------------------------------------------------------------------------------

@@ -239,6 +239,12 @@ def assess(
 
     with Fetcher(allow_private=allow_private) as fetcher:
         ingest = ingest_manifest(store, manifest, fetcher=fetcher, on_document=lambda o: emit("ingest", o.__dict__))
+    from .review import flag_stale_decisions
+
+    with store.session() as s:
+        stale = flag_stale_decisions(s)
+    if stale:
+        emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
@@ -385,11 +391,9 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
 
 
 def _overrides(session, assessment_id: int) -> dict:
-    """Analysts' final decisions for this assessment's companies (review room), if any."""
-    try:
-        from .review import final_decisions
-    except ImportError:
-        return {}
+    """Analysts' final decisions for this assessment's companies (review room)."""
+    from .review import final_decisions
+
     return final_decisions(session, assessment_id)
 
 
