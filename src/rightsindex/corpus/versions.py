@@ -103,6 +103,9 @@ def record_version(
 _NOISE = re.compile(r"[\s*_#>`|~]+|^\s*(?:[-+•·]|\d{1,3}[.)])\s+")
 
 
+_TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\w+")
+
+
 def _key(text: str) -> str:
     """Text with whitespace and Markdown formatting removed: what counts as the same passage."""
     return _NOISE.sub("", text)
@@ -149,14 +152,14 @@ def inline_diff(old: str, new: str) -> list[tuple[int, str]]:
     return [(op, text) for op, text in diffs]
 
 
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
 def diff_passages(old: Sequence[Passage], new: Sequence[Passage], *, threshold: float = 0.5) -> list[DiffEntry]:
     """Align two passage lists; whitespace and formatting-only differences count as unchanged."""
     old_keys = [_key(p.text) for p in old]
     new_keys = [_key(p.text) for p in new]
+    old_tokens = [_TOKENS.findall(p.text.lower()) for p in old]
+    new_tokens = [_TOKENS.findall(p.text.lower()) for p in new]
+    old_sets = [set(t) for t in old_tokens]
+    new_sets = [set(t) for t in new_tokens]
     matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
     entries: list[DiffEntry] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -165,18 +168,24 @@ def diff_passages(old: Sequence[Passage], new: Sequence[Passage], *, threshold: 
             continue
         olds = list(range(i1, i2))
         news = list(range(j1, j2))
-        # pair each new passage with the most similar unpaired old one, in order
+        # pair each new passage with the most similar unpaired old one: word-set overlap first
+        # (cheap), then the ratio of matching words in order
         paired: dict[int, int] = {}
         used: set[int] = set()
         for j in news:
             best, best_score = None, threshold
+            nt = new_tokens[j]
             for i in olds:
                 if i in used:
                     continue
-                a, b = old_keys[i], new_keys[j]
-                if min(len(a), len(b)) / max(len(a), len(b), 1) < threshold * 0.5:
+                ot = old_tokens[i]
+                sa, sb = old_sets[i], new_sets[j]
+                if not sa or not sb or len(sa & sb) / len(sa | sb) < threshold * 0.6:
                     continue
-                score = _similarity(a, b)
+                sm = difflib.SequenceMatcher(None, ot, nt, autojunk=False)
+                if sm.real_quick_ratio() <= best_score or sm.quick_ratio() <= best_score:
+                    continue
+                score = sm.ratio()
                 if score > best_score:
                     best, best_score = i, score
             if best is not None:
