@@ -34,6 +34,20 @@ err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
+def _progress():
+    """A progress bar on stderr that disappears when done (stdout stays clean for results)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
 def fail(message: str, code: int = 2) -> "typer.Exit":
     err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
     return typer.Exit(code)
@@ -276,8 +290,6 @@ def corpus_add(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
 ) -> None:
     """Ingest a manifest's documents: extract, segment and record new versions."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .corpus.fetch import Fetcher
     from .corpus.ingest import ingest_manifest
     from .corpus.manifest import ManifestError, load_manifest
@@ -288,14 +300,7 @@ def corpus_add(
         raise fail(str(exc))
     store = _open_store(db)
     total = sum(len(c.documents) for c in manifest.companies)
-    with Fetcher(allow_private=allow_private) as fetcher, Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with Fetcher(allow_private=allow_private) as fetcher, _progress() as progress:
         task = progress.add_task("ingesting", total=total)
 
         def on_document(o) -> None:
@@ -513,21 +518,12 @@ def assess_cmd(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
 ) -> None:
     """Grade every element for every company of a manifest, citing passages; score as RDR does."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .corpus.manifest import ManifestError
     from .elementcsv import ElementCSVError
     from .pipeline import AssessError, assess
 
     t0 = __import__("time").perf_counter()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
+    with _progress() as progress:
         docs = progress.add_task("reading documents", total=None)
         companies = None
 

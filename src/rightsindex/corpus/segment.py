@@ -80,6 +80,15 @@ def detect_language(text: str, default: str | None = None) -> str | None:
     return lang
 
 
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    """The span without surrounding whitespace."""
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
 @lru_cache(maxsize=1)
 def _pysbd():
     import pysbd
@@ -97,20 +106,12 @@ def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     if language == "zh" or (language is None and _cjk_ratio(text) > 0.3):
         for m in _ZH_SENT.finditer(text):
-            s, e = m.span()
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
+            s, e = _trim(text, *m.span())
             if e > s:
                 spans.append((s, e))
         return tuple(spans)
     if not _EN_BOUNDARY.search(text):
-        s, e = 0, len(text)
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = _trim(text, 0, len(text))
         return ((s, e),) if e > s else ()
     # pysbd's own char spans recompile a regex per sentence; locating the (unaltered, clean=False)
     # sentence strings in order is equivalent and several times faster
@@ -122,12 +123,8 @@ def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
             if found < 0:
                 continue
             sent = sent.strip()
-        s, e = found, found + len(sent)
-        pos = e
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        pos = found + len(sent)
+        s, e = _trim(text, found, pos)
         if e > s:
             spans.append((s, e))
     return tuple(spans)
@@ -291,10 +288,7 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
             heading = " > ".join(t for _, t in path)
             spans = _chunks(text, s, e, language) if e - s > MAX_PASSAGE else [(s, e)]
         for ps, pe in spans:
-            while ps < pe and text[ps].isspace():
-                ps += 1
-            while pe > ps and text[pe - 1].isspace():
-                pe -= 1
+            ps, pe = _trim(text, ps, pe)
             ptext = text[ps:pe]
             if len(ptext.strip("|-*#>_ \t")) < 2:
                 continue
