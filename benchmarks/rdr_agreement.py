@@ -15,7 +15,10 @@ pipeline grades the held-out company from its documents — once without and onc
 - indicator-score mean absolute error and company-total rank correlation (Spearman);
 - wall time per company (fresh database: extraction, embedding and grading) and peak memory;
 - baselines: the majority result per element learned from the other companies, and carrying
-  the previous edition's answer forward.
+  the previous edition's answer forward (on the rows that have one, and as a complete grader
+  with the majority where there is none);
+- where `--prior` loses to carrying: rows at levels the pack holds no document for (a credit
+  answer needs a passage to cite), and how many real changes had their documents in the pack.
 """
 
 from __future__ import annotations
@@ -142,6 +145,9 @@ def main() -> int:
         show(f"rightsindex {name} (company-split)", predicted[name])
     if prior_csv:
         carry = {k: v for k, v in prior_of.items()}
+        # the carry baseline as a complete grader: last edition's answer, the per-element
+        # majority where there is none (elements new in this edition)
+        show("baseline: carry the prior forward (per-element majority where none)", {**baseline_majority, **carry})
         covered = [g for g in pack.labels if (g.company, g.level, g.element) in carry]
         cov_a = [g for g in gold_a if (g.company, g.level, g.element) in carry]
         print(f"\n== rows with a prior: {len(covered)} of {len(pack.labels)} (subset a: {len(cov_a)} of {len(gold_a)})")
@@ -159,8 +165,22 @@ def main() -> int:
             == credit_class(g.result, meth.elements[g.element].reversed)
             for g in changed
         )
-        print(f"real changes 2019→2020 among them: {len(changed)}; caught by assess --prior: {caught}")
-        figures["prior_changes"] = {"changed": len(changed), "caught": caught}
+        print(f"real changes 2019→2020 among them: {len(changed)}; caught by assess --prior: {caught}; "
+              f"of them with all cited documents in the pack: {sum(g.all_cited_available for g in changed)}")
+        figures["prior_changes"] = {"changed": len(changed), "caught": caught, "cited_available": sum(g.all_cited_available for g in changed)}
+        # where --prior loses to carrying: at levels the pack has no document for, nothing can be
+        # cited, and a credit answer without a passage is not given
+        has_docs = {(c.id, lv): any(d.speaks_for(lv) for d in c.documents) for c in pack.manifest.companies for lv in c.levels}
+        lost = [g for g in covered
+                if credit_class(carry[(g.company, g.level, g.element)], meth.elements[g.element].reversed) == credit_class(g.result, meth.elements[g.element].reversed)
+                and credit_class(predicted["assess --prior"][(g.company, g.level, g.element)], meth.elements[g.element].reversed) != credit_class(g.result, meth.elements[g.element].reversed)]
+        no_docs = defaultdict(int)
+        for g in lost:
+            if not has_docs.get((g.company, g.level), True):
+                no_docs[f"{g.company}/{g.level}"] += 1
+        print(f"rows carrying gets right and assess --prior does not: {len(lost)}; at levels without any document in the pack: "
+              f"{sum(no_docs.values())} ({', '.join(f'{k} {v}' for k, v in sorted(no_docs.items())) or 'none'})")
+        figures["prior_lost"] = {"rows": len(lost), "level_without_documents": dict(no_docs)}
 
     # evidence recall@5, on the no-prior run
     hit = total = 0
