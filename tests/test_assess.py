@@ -163,6 +163,7 @@ def test_a_document_change_moves_the_grade(tmp_path):
     g11 = after[("Group", "G01.01")]
     assert g11["Result"] == "no disclosure found"
     assert (g11["PriorResult"], g11["PriorRelation"]) == ("yes", "changed")
+    assert "passages cited for the previous answer changed or were removed" in g11["Comment"]
     scores1 = json.loads((tmp_path / "v1" / "scores.json").read_text())["companies"]["Apple"]
     scores2 = json.loads((tmp_path / "v2" / "scores.json").read_text())["companies"]["Apple"]
     assert scores2["indicators"]["G01"] < scores1["indicators"]["G01"]
