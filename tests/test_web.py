@@ -352,6 +352,22 @@ def test_security_headers_on_every_response(site):
     assert "http" not in CSP and "unsafe" not in CSP
 
 
+def test_head_answers_like_get_without_a_body(site):
+    c = TestClient(site["app"])
+    login(c, "victor")
+    for url in ("/healthz", "/ranking", "/static/app.css", "/api/assessments"):
+        got, head = c.get(url, follow_redirects=False), c.head(url, follow_redirects=False)
+        assert head.status_code == got.status_code == 200, url
+        assert head.content == b"" and got.content, url
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers["content-security-policy"] == CSP
+    anonymous = TestClient(site["app"])
+    r = anonymous.head("/ranking", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = anonymous.head("/login")
+    assert r.status_code == 200 and r.content == b"" and r.headers["content-type"].startswith("text/html")
+
+
 # -- JSON API ---------------------------------------------------------------------------------------
 
 

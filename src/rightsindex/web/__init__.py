@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import Store
 from .data import Data, NotFound
-from .security import Auth, LoginRequired, SecurityHeaders
+from .security import Auth, HeadAsGet, LoginRequired, SecurityHeaders
 
 __all__ = ["create_app", "create_app_from_env", "serve"]
 
@@ -90,6 +90,7 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     app.state.ctx = ctx
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(api.router(ctx), prefix="/api")

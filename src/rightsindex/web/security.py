@@ -81,6 +81,27 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGet:
+    """Pure ASGI middleware: answers HEAD like GET without the body (FastAPI routes declare GET
+    only, so uptime monitors and ``curl -I`` would otherwise get 405)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(dict(scope, method="GET"), receive, send_headers_only)
+
+
 @dataclass
 class Principal:
     """Who is asking: a signed-in user, an anonymous visitor, or the public (read-only mode)."""
