@@ -118,6 +118,20 @@ def test_english_questions_find_the_passages_of_a_chinese_policy(two_companies):
     assert "共享" in top3("P04.01")  # sharing of user information
 
 
+def test_english_questions_find_the_passages_of_tencents_chinese_policy(tmp_path):
+    """Tencent's QQ privacy guidelines (CAPP-130, Chinese only): the same questions, another company."""
+    mpath = make_manifest(tmp_path, {"docs/qq.md": "Tencent/qq-privacy-policy-zh.md"}, company="Tencent", services=(("QQ", "messaging"),))
+    rows = {(r["Service"], r["Element"]): r for r in rows_of(assess(mpath, tmp_path / "out").files["element-scores.csv"])}
+
+    def top3(element):
+        return " ".join(e["text"] for e in json.loads(rows[("QQ", element)]["Evidence"])[:3])
+
+    assert "存储" in top3("P06.01")  # retention of user information
+    assert "安全事件" in top3("P15.01")  # data breaches
+    assert "变更" in top3("P02a.01")  # changes to the privacy policy
+    assert "共享" in top3("P04.01")  # sharing of user information
+
+
 def test_a_rerun_on_unchanged_documents_reuses_stored_work(two_companies, cli):
     tmp, mpath, _ = two_companies
     again = cli("assess", mpath, "--out", tmp / "out")
