@@ -11,7 +11,8 @@ pipeline grades the held-out company from its documents — once without and onc
 - credit-class agreement (full / partial / none; reversed elements accordingly) and Cohen's κ, with
   confusion matrices, overall and per category, for (a) rows whose cited documents are all in the
   pack and (b) all rows;
-- evidence recall@5: located gold quotes held by one of the judgment's first five passages;
+- evidence recall@5: located gold quotes held by one of the judgment's first five evidence units
+  (a passage, or a list cited whole with the passage that introduces it);
 - indicator-score mean absolute error and company-total rank correlation (Spearman);
 - wall time per company (fresh database: extraction, embedding and grading) and peak memory;
 - baselines: the majority result per element learned from the other companies, and carrying

@@ -105,6 +105,38 @@ def test_every_credit_judgment_cites_a_passage_of_its_documents(two_companies):
         assert 0.0 < float(r["Confidence"]) <= 1.0
 
 
+def test_a_list_is_cited_whole_with_the_passage_that_introduces_it(two_companies):
+    """Evidence units: list items join the passage before them in the same section (up to
+    UNIT_MAX_CHARS), every unit is one contiguous span of one version, and cited spans are units."""
+    from rightsindex.evidence.passages import UNIT_MAX_CHARS, load_company_passages
+    from rightsindex.store import Store
+
+    tmp, _, _ = two_companies
+    store = Store.open(f"sqlite:///{tmp / 'out' / 'rightsindex.sqlite'}")
+    try:
+        with store.session() as s:
+            cp = load_company_passages(s, "Apple")
+    finally:
+        store.close()
+    unit_of, members = cp.units()
+    assert sorted(i for m in members for i in m) == list(range(len(cp.rows)))
+    lists = [m for m in members if len(m) > 1]
+    assert lists, "the Apple documents have lists"
+    for m in members:
+        rows = [cp.rows[i] for i in m]
+        start, end, text = cp.unit_span(int(unit_of[m[0]]))
+        assert text == cp.texts[rows[0].version_id][start:end]
+        assert all(r.text in text for r in rows)
+        if len(m) > 1:
+            assert {r.version_id for r in rows} == {rows[0].version_id} and {r.heading for r in rows} == {rows[0].heading}
+            assert all(r.kind == "item" for r in rows[1:]) and end - start <= UNIT_MAX_CHARS
+    spans = {(cp.rows[m[0]].path, *cp.unit_span(int(unit_of[m[0]]))[:2]) for m in members}
+    cited = [e for r in rows_of(tmp / "out" / "element-scores.csv") if r["Company"] == "Apple" for e in json.loads(r["Evidence"])]
+    assert cited and all((e["path"], e["start"], e["end"]) in spans for e in cited)
+    whole = {(cp.rows[m[0]].path, *cp.unit_span(int(unit_of[m[0]]))[:2]) for m in lists}
+    assert any((e["path"], e["start"], e["end"]) in whole for e in cited), "some evidence is a whole list"
+
+
 # English questions and words that their answer in a Chinese privacy policy must contain
 CHINESE_ANSWERS = {
     "P06.01": ("保存", "存储"),  # retention of user information (store / keep)

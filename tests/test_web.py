@@ -305,6 +305,36 @@ def test_pages_render_real_data(site):
     assert docs.status_code == 200 and "百度App隐私政策" in docs.text
 
 
+def test_a_list_cited_whole_is_highlighted_passage_by_passage(site):
+    """An evidence unit (a lead-in and its list items) shows every one of its passages marked."""
+    from rightsindex.store.models import Judgment, Passage
+
+    store = Store.open(site["url"])
+    with store.session() as s:
+        found = None
+        for j in s.scalars(select(Judgment).where(Judgment.run_id == site["assessment_id"], Judgment.level == "Group")):
+            for i, e in enumerate(j.evidence or []):
+                if len(e.get("passage_ids") or []) > 2 and j.result != "NA":
+                    found = (j.element, i, [s.get(Passage, pid).text for pid in e["passage_ids"]])
+                    break
+            if found:
+                break
+    store.close()
+    assert found, "no list among the evidence"
+    element, position, texts = found
+    c = TestClient(site["app"])
+    login(c, "victor")
+    page = c.get(f"/companies/Apple/elements/{element}?level=Group&assessment={site['assessment_id']}")
+    assert page.status_code == 200
+    def words(text: str) -> str:  # markup and Markdown emphasis aside
+        return " ".join(re.findall(r"[A-Za-z0-9]+", re.sub(r"<[^>]+>", " ", text)))
+
+    marked = [words(m) for m in re.findall(r"<mark>(.*?)</mark>", page.text, re.S)]
+    for text in texts:  # each passage of the list inside a <mark>, from its first words
+        start = " ".join(words(text).split()[:8])
+        assert any(m.startswith(start) for m in marked), (text[:80], position)
+
+
 def test_a_chinese_document_diff(site):
     c = TestClient(site["app"])
     login(c, "victor")

@@ -65,23 +65,56 @@ def company_levels(company: CompanySpec, cp: CompanyPassages) -> list[tuple[str,
 
 
 def _evidence(cp: CompanyPassages, top: np.ndarray, rel: np.ndarray) -> list[dict]:
+    """The evidence units of the given passages (best first; a unit once): where it is, its text,
+    the passage that ranked (``passage_id``) and, for a list, every passage of it (``passage_ids``)."""
+    unit_of, members = cp.units()
     out = []
+    seen: set[int] = set()
     for i, r in zip(top, rel):
+        u = int(unit_of[int(i)])
+        if u in seen:
+            continue
+        seen.add(u)
         row = cp.rows[int(i)]
-        out.append(
-            {
-                "path": row.path,
-                "version": row.version_seq,
-                "version_id": row.version_id,
-                "passage_id": row.passage_id,
-                "start": row.start,
-                "end": row.end,
-                "heading": row.heading,
-                "text": row.text,
-                "score": round(float(r), 2),  # ranker relevance: higher is closer to the question
-            }
-        )
+        start, end, text = cp.unit_span(u)
+        item = {
+            "path": row.path,
+            "version": row.version_seq,
+            "version_id": row.version_id,
+            "passage_id": row.passage_id,
+            "start": start,
+            "end": end,
+            "heading": row.heading,
+            "text": text,
+            "score": round(float(r), 2),  # ranker relevance: higher is closer to the question
+        }
+        if len(members[u]) > 1:
+            item["passage_ids"] = [cp.rows[m].passage_id for m in members[u]]
+        out.append(item)
     return out
+
+
+def evidence_passages(relevance: np.ndarray, idx: np.ndarray, cp: CompanyPassages, n: int = 5) -> np.ndarray:
+    """The best passage of each of the ``n`` best evidence units (best first): a list counts once,
+    and so does a unit whose text another document repeats."""
+    unit_of, members = cp.units()
+    k = min(len(idx), 10 * n)
+    while True:
+        order = np.argpartition(-relevance, k - 1)[:k] if len(idx) > k else np.arange(len(idx))
+        order = order[np.argsort(-relevance[order], kind="stable")]
+        out: list[int] = []
+        seen: set[tuple[str, ...]] = set()
+        for t in order:
+            i = int(idx[t])
+            key = tuple(cp.rows[m].text_sha256 for m in members[unit_of[i]])
+            if key not in seen:
+                seen.add(key)
+                out.append(i)
+                if len(out) == n:
+                    return np.array(out, dtype=int)
+        if k >= len(idx):
+            return np.array(out, dtype=int)
+        k = min(len(idx), 4 * k)
 
 
 def _prior_passages(prior: Prior, cp: CompanyPassages, level_idx: np.ndarray) -> tuple[bool | None, list[int]]:
@@ -137,7 +170,8 @@ def grade_company(
             judgments.append(j)
             pending.append(j)
             feats.append(x)
-            tops.append((top, R[e, top] if len(top) else np.zeros(0)))
+            cite = evidence_passages(R[e, idx], idx, cp) if len(top) else top
+            tops.append((cite, R[e, cite] if len(cite) else np.zeros(0)))
     if pending:
         X = np.vstack(feats)
         proba = grader.classifier.predict_proba(X)
@@ -187,8 +221,9 @@ def apply_priors(
         else:
             j.result, j.prior_relation = prior.result, "carried"
         if j.result == prior.result and held:  # cite what the previous answer rested on first
-            ids = {cp.rows[i].passage_id for i in held}
-            j.evidence = (_evidence(cp, np.array(held), np.full(len(held), 5.0)) + [e for e in j.evidence if e["passage_id"] not in ids])[:5]
+            first = _evidence(cp, np.array(held), np.full(len(held), 5.0))
+            spans = {(e["path"], e["start"], e["end"]) for e in first}
+            j.evidence = (first + [e for e in j.evidence if (e["path"], e["start"], e["end"]) not in spans])[:5]
         if j.result in CREDIT and not j.evidence:
             j.result, j.prior_relation = NDF, "changed"  # a credit answer needs a passage to cite
             j.comment = "no passage at this level to support the previous answer"

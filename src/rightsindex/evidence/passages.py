@@ -14,6 +14,9 @@ from .embed import cache_id, encoder, model_for
 
 MIN_CHARS = {"zh": 8}
 DEFAULT_MIN_CHARS = 25
+# an evidence unit: a passage with the list items that follow it in the same section, at most this long
+UNIT_MAX_CHARS = 1500
+UNIT_MAX_GAP = 200  # characters between two passages of one unit (whitespace, markup, a skipped line)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -53,6 +56,49 @@ class CompanyPassages:
     sent_minilm: np.ndarray | None = None  # (S, 384) sentence vectors of the English passages
     sent_owner: np.ndarray | None = None  # (S,) passage index of each sentence
     use: np.ndarray | None = None  # (P, 512); zero rows for English passages
+    texts: dict[int, str] = field(default_factory=dict)  # version id -> version text (unit texts)
+    _units: tuple[np.ndarray, list[list[int]]] | None = field(default=None, repr=False)
+
+    def units(self) -> tuple[np.ndarray, list[list[int]]]:
+        """Evidence units: the unit of every passage, and each unit's passages (in text order).
+
+        A list item is meaningless without the sentence that introduces it ("we collect: …"), and
+        researchers cite a list whole; so consecutive list items join the passage before them
+        when both sit in the same section of the same document, up to ``UNIT_MAX_CHARS``. Every
+        other passage is a unit of its own. Units never cross documents, so level filters apply
+        to them as to passages.
+        """
+        if self._units is None:
+            unit_of = np.zeros(len(self.rows), dtype=np.int64)
+            members: list[list[int]] = []
+            for i, r in enumerate(self.rows):
+                if members:
+                    cur = members[-1]
+                    prev, first = self.rows[cur[-1]], self.rows[cur[0]]
+                    if (
+                        r.kind == "item"
+                        and prev.version_id == r.version_id
+                        and prev.heading == r.heading
+                        and 0 <= r.start - prev.end <= UNIT_MAX_GAP
+                        and r.end - first.start <= UNIT_MAX_CHARS
+                    ):
+                        cur.append(i)
+                        unit_of[i] = len(members) - 1
+                        continue
+                members.append([i])
+                unit_of[i] = len(members) - 1
+            self._units = (unit_of, members)
+        return self._units
+
+    def unit_span(self, unit: int) -> tuple[int, int, str]:
+        """Start, end and text of a unit in its version's text."""
+        members = self.units()[1][unit]
+        first, last = self.rows[members[0]], self.rows[members[-1]]
+        if len(members) == 1:
+            return first.start, first.end, first.text
+        text = self.texts.get(first.version_id)
+        body = text[first.start : last.end] if text is not None else "\n".join(self.rows[i].text for i in members)
+        return first.start, last.end, body
 
     @property
     def is_zh(self) -> np.ndarray:
@@ -67,6 +113,7 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
     company = session.scalars(select(Company).where(Company.key == company_key)).one()
     rows: list[PassageRow] = []
     used: dict[str, int] = {}
+    texts: dict[int, str] = {}
     for doc in session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)):
         if version_ids is not None:
             if doc.key not in version_ids:
@@ -77,6 +124,7 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
         if version is None:
             continue
         used[doc.key] = version.id
+        texts[version.id] = version.text
         levels = tuple(doc.levels) if doc.levels is not None else None
         for p in version.passages:
             lang = p.language or version.language or ("zh" if _CJK.search(p.text) else "en")
@@ -100,7 +148,7 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
                     sentences=[tuple(x) for x in (p.sentences or [])],
                 )
             )
-    return CompanyPassages(company=company_key, rows=rows, versions=used)
+    return CompanyPassages(company=company_key, rows=rows, versions=used, texts=texts)
 
 
 def _insert_ignore(session: Session, rows: list[dict]) -> None:

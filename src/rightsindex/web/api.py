@@ -47,7 +47,7 @@ def _iso(v) -> str | None:
 
 
 def _evidence_out(items: list[dict]) -> list[dict]:
-    keys = ("path", "version", "version_id", "passage_id", "start", "end", "heading", "text", "score")
+    keys = ("path", "version", "version_id", "passage_id", "passage_ids", "start", "end", "heading", "text", "score")
     return [{k: e.get(k) for k in keys if k in e} for e in items]
 
 

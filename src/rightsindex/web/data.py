@@ -233,9 +233,10 @@ class Data:
             raise NotFound(f"no judgment for {company_key} / {level} / {element}")
         return j
 
-    def _passage_context(self, s: Session, passage_id: int, around: int) -> dict | None:
-        """A passage, where it lives and its neighbours: immutable (versions never change), cached."""
-        key = (passage_id, around)
+    def _passage_context(self, s: Session, passage_id: int, around: int, members: tuple[int, ...] = ()) -> dict | None:
+        """A passage (with the other ``members`` of its evidence unit, which follow it), where it
+        lives and its neighbours: immutable (versions never change), cached."""
+        key = (passage_id, around, members)
         with self._lock:
             hit = self._contexts.get(key)
         if hit is not None:
@@ -245,14 +246,16 @@ class Data:
             return None
         v = s.get(Version, p.version_id)
         doc = s.get(Document, v.document_id)
+        cited = {p.id, *members}
+        last = max([p.seq, *(m.seq for m in (s.get(Passage, i) for i in members) if m is not None and m.version_id == v.id)])
         neighbours = s.scalars(
-            select(Passage).where(Passage.version_id == v.id, Passage.seq >= p.seq - around, Passage.seq <= p.seq + around).order_by(Passage.seq)
+            select(Passage).where(Passage.version_id == v.id, Passage.seq >= p.seq - around, Passage.seq <= last + around).order_by(Passage.seq)
         )
         ctx = {
             "pid": p.id, "pseq": p.seq, "p_start": p.start, "p_len": len(p.text), "heading": p.heading,
             "version_id": v.id, "seq": v.seq, "vdate": version_date(v),
             "doc_id": doc.id, "doc_title": doc.title or doc.key, "doc_key": doc.key,
-            "neighbours": [{"seq": n.seq, "text": n.text, "kind": n.kind, "is_evidence": n.id == p.id} for n in neighbours],
+            "neighbours": [{"seq": n.seq, "text": n.text, "kind": n.kind, "is_evidence": n.id in cited, "start": n.start} for n in neighbours],
         }
         with self._lock:
             self._contexts[key] = ctx
@@ -265,16 +268,19 @@ class Data:
         on each side, the others with one), where it lives, and the document's latest version."""
         out = []
         for i, e in enumerate(evidence):
-            pid = e.get("passage_id")
-            ctx = self._passage_context(s, int(pid), around if i == 0 else 1) if pid is not None else None
+            ids = [int(x) for x in (e.get("passage_ids") or [])]
+            pid = ids[0] if ids else e.get("passage_id")  # a list: its context starts at its first passage
+            ctx = self._passage_context(s, int(pid), around if i == 0 else 1, tuple(ids[1:])) if pid is not None else None
             if ctx is None:
                 out.append({"item": e, "missing": True})
                 continue
-            start = max(0, int(e.get("start", ctx["p_start"])) - ctx["p_start"])
-            end = min(ctx["p_len"], int(e.get("end", ctx["p_start"] + ctx["p_len"])) - ctx["p_start"])
-            if end <= start:
-                start, end = 0, ctx["p_len"]
-            out.append({**ctx, "item": e, "missing": False, "span": (start, end), "score": e.get("score")})
+            # each cited passage highlighted where the evidence span covers it
+            e_start, e_end = int(e.get("start", ctx["p_start"])), int(e.get("end", ctx["p_start"] + ctx["p_len"]))
+            neighbours = []
+            for n in ctx["neighbours"]:
+                a, b = max(0, e_start - n["start"]), min(len(n["text"]), e_end - n["start"])
+                neighbours.append({**n, "span": (a, b) if b > a else (0, len(n["text"]))})
+            out.append({**ctx, "neighbours": neighbours, "item": e, "missing": False, "score": e.get("score")})
         docs = {c["doc_id"] for c in out if not c["missing"]}
         latest = dict(s.execute(select(Version.document_id, func.max(Version.seq)).where(Version.document_id.in_(docs)).group_by(Version.document_id)).all()) if docs else {}
         for c in out:
