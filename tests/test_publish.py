@@ -467,3 +467,22 @@ def test_previews_for_review(published):
             capture_output=True, timeout=120, check=False,
         )
         assert png.is_file() and png.stat().st_size > 10_000, name
+
+
+def test_a_passage_inside_a_cited_list_keeps_its_anchor_on_the_document_page():
+    """A list cited whole (one span) and one of its passages attached by an analyst (a span inside
+    it): the page keeps one marked piece with both anchors and both grades, so both links resolve."""
+    from rightsindex.publish.site import _doc_segments
+
+    text = "Intro. We collect: * names * emails * photos. Other text."
+    whole, item = (7, 45), (26, 34)
+    a, b = {"label": "P3a.1", "href": "P03a.html#P03a.01", "result": "yes"}, {"label": "P5.1", "href": "P05.html#P05.01", "result": "partial"}
+    for spans in ({whole: [a], item: [b]}, {item: [b], whole: [a]}):
+        segs = _doc_segments(text, spans)
+        assert "".join(s["text"] for s in segs) == text
+        marked = [s for s in segs if s["anchor"]]
+        assert len(marked) == 1 and marked[0]["anchor"] == "p7-45" and marked[0]["aliases"] == ["p26-34"]
+        assert marked[0]["refs"] == [a, b]
+    # the first passage of a list starts where the list starts: the list still gets its own piece
+    segs = _doc_segments(text, {(7, 18): [b], whole: [a]})
+    assert [(s["anchor"], s["aliases"]) for s in segs if s["anchor"]] == [("p7-45", ["p7-18"])]

@@ -389,18 +389,27 @@ def _evidence(e: dict) -> dict:
 
 def _doc_segments(text: str, spans: dict[tuple[int, int], list[dict]]) -> list[dict]:
     """The text cut into pieces; a cited span gets the anchor ``p<start>-<end>`` and the grades that
-    rest on it (``refs``). Overlapping spans after the first are left out."""
+    rest on it (``refs``). A span inside another (a passage of a list cited whole) becomes an extra
+    anchor of the outer piece (``aliases``), its grades joining the outer's; other overlaps after
+    the first are left out."""
     out: list[dict] = []
     pos = 0
-    for (start, end), refs in sorted(spans.items()):
-        if start < pos or end <= start or end > len(text):
+    last: dict | None = None
+    for (start, end), refs in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        if end <= start or end > len(text):
+            continue
+        if start < pos:
+            if last is not None and start >= last["start"] and end <= pos:
+                last["aliases"].append(f"p{start}-{end}")
+                last["refs"].extend(r for r in refs if r not in last["refs"])
             continue
         if start > pos:
-            out.append({"text": text[pos:start], "anchor": None, "refs": []})
-        out.append({"text": text[start:end], "anchor": f"p{start}-{end}", "refs": refs})
+            out.append({"text": text[pos:start], "anchor": None, "refs": [], "aliases": []})
+        last = {"text": text[start:end], "anchor": f"p{start}-{end}", "refs": list(refs), "aliases": [], "start": start}
+        out.append(last)
         pos = end
     if pos < len(text):
-        out.append({"text": text[pos:], "anchor": None, "refs": []})
+        out.append({"text": text[pos:], "anchor": None, "refs": [], "aliases": []})
     return out
 
 
