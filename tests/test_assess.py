@@ -249,3 +249,36 @@ def test_workers_grade_companies_in_parallel_with_the_same_results(tmp_path):
     seq = {key(r): r["Result"] for r in rows_of(sequential.files["element-scores.csv"])}
     assert par == seq
     assert {v for (c, _, _), v in par.items() if c == "Apple"} == {v for (c, _, _), v in par.items() if c == "AppleTwo"}
+
+
+def test_a_list_cited_whole_is_changed_when_one_of_its_items_goes():
+    """The previous answer cited a list whole; the new version drops one item. The other passages
+    are still there verbatim, but the cited text is not: the prior must be re-graded, not carried."""
+    import numpy as np
+
+    from rightsindex.evidence.judge import Prior, _prior_passages
+    from rightsindex.evidence.passages import CompanyPassages, PassageRow
+
+    def version(vid: int, parts: list[tuple[str, str]]) -> tuple[str, list[PassageRow]]:
+        text, rows = "", []
+        for n, (kind, body) in enumerate(parts):
+            start = len(text)
+            text += body + "\n"
+            rows.append(PassageRow(n, vid, vid, "docs/p.md", "privacy-policy", None, start, start + len(body), kind,
+                                   "What we share", "en", body, f"{vid}-{n}"))
+        return text, rows
+
+    lead = ("paragraph", "We share your information with the following parties:")
+    items = [("item", "* advertisers who show you ads"), ("item", "* law enforcement when the law requires it"),
+             ("item", "* our service providers")]
+    old_text, old_rows = version(1, [lead, *items])
+    old = CompanyPassages("X", old_rows, versions={"docs/p.md": 1}, texts={1: old_text})
+    unit_of, members = old.units()
+    assert members == [[0, 1, 2, 3]]
+    cited = old.unit_span(0)[2]
+    prior = Prior("yes", (("docs/p.md", cited),))
+    same = CompanyPassages("X", old_rows, versions={"docs/p.md": 1}, texts={1: old_text})
+    assert _prior_passages(prior, same, np.arange(4)) == (True, [0, 1, 2, 3])
+    new_text, new_rows = version(2, [lead, items[0], items[2]])
+    new = CompanyPassages("X", new_rows, versions={"docs/p.md": 2}, texts={2: new_text})
+    assert _prior_passages(prior, new, np.arange(3)) == (False, [])

@@ -117,16 +117,31 @@ def evidence_passages(relevance: np.ndarray, idx: np.ndarray, cp: CompanyPassage
         k = min(len(idx), 4 * k)
 
 
-def _prior_passages(prior: Prior, cp: CompanyPassages, level_idx: np.ndarray) -> tuple[bool | None, list[int]]:
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _prior_passages(prior: Prior, cp: CompanyPassages, level_idx: np.ndarray, squashed: dict[int, str] | None = None) -> tuple[bool | None, list[int]]:
     """Whether the passages the prior cited are still there verbatim (None: the prior cited
-    nothing), and the indices of the current passages that hold them."""
+    nothing), and the indices of the current passages that hold them.
+
+    A cited text must still occur in the document's current version (whitespace aside) — a list
+    cited whole is changed when any of its items is — and some current passage must hold it or
+    lie within it."""
     if not prior.evidence_texts:
         return None, []
+    squashed = {} if squashed is None else squashed
     found: list[int] = []
     for path, text in prior.evidence_texts:
         hits = [int(i) for i in level_idx if cp.rows[int(i)].path == path and (text in cp.rows[int(i)].text or cp.rows[int(i)].text in text)]
         if not hits:
             return False, []
+        vid = cp.versions.get(path)
+        if vid is not None and vid in cp.texts:
+            if vid not in squashed:
+                squashed[vid] = _squash(cp.texts[vid])
+            if _squash(text) not in squashed[vid]:
+                return False, []
         found.extend(h for h in hits if h not in found)
     return True, found
 
@@ -204,6 +219,7 @@ def apply_priors(
     - otherwise the grader must be confident (``grader.override_threshold``) to overrule the
       prior — *changed* — else the prior is kept — *carried*.
     """
+    squashed: dict[int, str] = {}
     for j in judgments:
         prior = priors.get((j.level, j.element))
         if prior is None or j.result == NA or prior.result == NA:
@@ -211,7 +227,7 @@ def apply_priors(
         j.prior_result = prior.result
         rev = methodology.elements[j.element].reversed
         level_idx = np.flatnonzero(cp.level_mask(j.level)) if cp.rows else np.zeros(0, dtype=int)
-        unchanged, held = _prior_passages(prior, cp, level_idx)
+        unchanged, held = _prior_passages(prior, cp, level_idx, squashed)
         if credit_class(j.result, rev) == credit_class(prior.result, rev):
             j.result, j.prior_relation = prior.result, "confirmed"
         elif unchanged is False or (j.confidence or 0.0) >= grader.override_threshold:
