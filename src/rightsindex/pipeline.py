@@ -54,12 +54,17 @@ def _sha(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+# How evidence is chosen and cut, apart from the models: part of the model version, so stored
+# judgments of an earlier way are graded again rather than reused (2: lists cited whole).
+EVIDENCE_VERSION = 2
+
+
 def model_version(grader=None) -> str:
     from .evidence.embed import model_fingerprint
     from .evidence.grader import Grader
 
     g = grader or Grader.load()
-    return f"{g.version}+emb.{model_fingerprint()}"
+    return f"{g.version}+emb.{model_fingerprint()}+ev.{EVIDENCE_VERSION}"
 
 
 # -- priors --------------------------------------------------------------------------------------
