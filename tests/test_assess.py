@@ -282,3 +282,19 @@ def test_a_list_cited_whole_is_changed_when_one_of_its_items_goes():
     new_text, new_rows = version(2, [lead, items[0], items[2]])
     new = CompanyPassages("X", new_rows, versions={"docs/p.md": 2}, texts={2: new_text})
     assert _prior_passages(prior, new, np.arange(3)) == (False, [])
+
+
+def test_stored_judgments_are_reused_only_under_the_same_evidence_selection(tmp_path, monkeypatch):
+    """Same documents, same models: reused. Evidence chosen another way (a new EVIDENCE_VERSION):
+    graded again, so stored evidence never mixes two ways of citing."""
+    from rightsindex import pipeline
+
+    mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first = assess(mpath, tmp_path / "a", db=db)
+    assert first.companies["Apple"]["reused"] is None
+    assert assess(mpath, tmp_path / "b", db=db).companies["Apple"]["reused"] is not None
+    monkeypatch.setattr(pipeline, "EVIDENCE_VERSION", pipeline.EVIDENCE_VERSION + 1)
+    again = assess(mpath, tmp_path / "c", db=db)
+    assert again.companies["Apple"]["reused"] is None
+    assert pipeline.model_version().endswith(f"+ev.{pipeline.EVIDENCE_VERSION}")
