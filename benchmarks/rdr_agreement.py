@@ -12,7 +12,8 @@ pipeline grades the held-out company from its documents — once without and onc
   confusion matrices, overall and per category, for (a) rows whose cited documents are all in the
   pack and (b) all rows;
 - evidence recall@5: located gold quotes held by one of the judgment's first five evidence units
-  (a passage, or a list cited whole with the passage that introduces it);
+  (a passage, or a list cited whole with the passage that introduces it), without and with
+  `--prior` (whose 2019 comments' quotes lead the evidence where the 2019 answer stands);
 - indicator-score mean absolute error and company-total rank correlation (Spearman);
 - wall time per company (fresh database: extraction, embedding and grading) and peak memory;
 - baselines: the majority result per element learned from the other companies, and carrying
@@ -183,20 +184,21 @@ def main() -> int:
               f"{sum(no_docs.values())} ({', '.join(f'{k} {v}' for k, v in sorted(no_docs.items())) or 'none'})")
         figures["prior_lost"] = {"rows": len(lost), "level_without_documents": dict(no_docs)}
 
-    # evidence recall@5, on the no-prior run
-    hit = total = 0
-    per_company = defaultdict(lambda: [0, 0])
-    for q in pack.quotes:
-        total += 1
-        per_company[q.company][1] += 1
-        ev = evidence["assess"].get((q.company, q.level, q.element), [])[:5]
-        qtext = texts.get((q.company, q.path), "")[q.start : q.end]
-        if any(train_mod.contains_quote(e, q, qtext) for e in ev):
-            hit += 1
-            per_company[q.company][0] += 1
-    print(f"\nevidence recall@5: {hit / total:.3f} ({hit} of {total} located quotes)   per company: "
-          + ", ".join(f"{c} {h}/{n}" for c, (h, n) in per_company.items()))
-    figures["evidence_recall_at_5"] = hit / total
+    # evidence recall@5: without a prior, and with it (the 2019 comments' quotes lead the evidence)
+    for name in evidence:
+        hit = total = 0
+        per_company = defaultdict(lambda: [0, 0])
+        for q in pack.quotes:
+            total += 1
+            per_company[q.company][1] += 1
+            ev = evidence[name].get((q.company, q.level, q.element), [])[:5]
+            qtext = texts.get((q.company, q.path), "")[q.start : q.end]
+            if any(train_mod.contains_quote(e, q, qtext) for e in ev):
+                hit += 1
+                per_company[q.company][0] += 1
+        print(f"\nevidence recall@5, {name}: {hit / total:.3f} ({hit} of {total} located quotes)   per company: "
+              + ", ".join(f"{c} {h}/{n}" for c, (h, n) in per_company.items()))
+        figures["evidence_recall_at_5" if name == "assess" else f"evidence_recall_at_5 ({name})"] = hit / total
     print("wall time per company (s, fresh database): " + json.dumps(seconds))
     print(f"peak memory of this process: {peak:.0f} MiB")
     figures["seconds"], figures["peak_mib"] = seconds, peak

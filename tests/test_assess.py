@@ -298,3 +298,30 @@ def test_stored_judgments_are_reused_only_under_the_same_evidence_selection(tmp_
     again = assess(mpath, tmp_path / "c", db=db)
     assert again.companies["Apple"]["reused"] is None
     assert pipeline.model_version().endswith(f"+ev.{pipeline.EVIDENCE_VERSION}")
+
+
+def test_a_prior_in_rdrs_format_leads_the_evidence_with_what_its_comment_quoted(tmp_path):
+    """RDR's files have no Evidence column, but their comments quote the policy. Where the previous
+    answer stands, the passage the comment quoted is cited first, even if the ranker put it lower."""
+    mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
+    first = assess(mpath, tmp_path / "v1")
+    rows = rows_of(first.files["element-scores.csv"])
+    row = next(r for r in rows if (r["Service"], r["Element"]) == ("Group", "G01.01"))
+    assert row["Result"] == "yes"
+    ranked = json.loads(row["Evidence"])
+    quoted = ranked[-1]["text"]  # the ranker's fifth
+    assert quoted not in ranked[0]["text"]
+    # the previous edition as RDR publishes it: its columns only, a researcher's comment
+    prior = tmp_path / "rdr-prior.csv"
+    with prior.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=elementcsv.COLUMNS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            if r is row:
+                r = {**r, "Comment": f'Yes. The policy states, "{" ".join(quoted.split()[:40])}" (Source 1).'}
+            w.writerow(r)
+    second = assess(mpath, tmp_path / "v2", prior=[prior])
+    after = next(r for r in rows_of(second.files["element-scores.csv"]) if (r["Service"], r["Element"]) == ("Group", "G01.01"))
+    assert (after["Result"], after["PriorRelation"]) == ("yes", "confirmed")
+    evidence = json.loads(after["Evidence"])
+    assert evidence[0]["text"] == quoted and len(evidence) == len(ranked)

@@ -74,20 +74,28 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     """Previous edition's results (RDR CSV format, ours or RDR's): company -> {(level, element): Prior}.
 
     Our own ``element-scores.csv`` carries an ``Evidence`` column; its passages let the grader tell
-    whether what the previous answer rested on has changed.
+    whether what the previous answer rested on has changed. RDR's files carry none, but their
+    ``Comment`` quotes the policies ("It states, “…”"): those quotes lead the evidence when the
+    previous answer stands (they never decide the answer: a comment may quote a page we lack).
     """
     from . import elementcsv
     from .evidence.judge import Prior
+    from .evidence.knowledge import quotes_in
 
     data = elementcsv.read(paths, methodology)  # validates; raises ElementCSVError
     evidence: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
+    quoted: dict[tuple[str, str, str], tuple[str, ...]] = {}
     for p in paths:
         with open(p, encoding="utf-8-sig", newline="") as fh:
             for row in csv.DictReader(fh):
+                level = row["Composite"] if row["Branch"] == "Company" else row["Service"]
                 raw = (row.get("Evidence") or "").strip()
                 if not raw or raw == "NA":
+                    # RDR's own files: the researchers' comment quotes the passages they relied on
+                    found = quotes_in(row.get("Comment") or "")
+                    if found:
+                        quoted[(row["Company"], level, methodology_mod.normalise_element_id(row["Element"]))] = tuple(found)
                     continue
-                level = row["Composite"] if row["Branch"] == "Company" else row["Service"]
                 try:
                     items = json.loads(raw)
                 except json.JSONDecodeError:
@@ -97,7 +105,8 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
                 )
     out: dict[str, dict] = {}
     for r in data.results:
-        out.setdefault(r.company, {})[(r.level, r.element)] = Prior(r.result, evidence.get((r.company, r.level, r.element)))
+        key = (r.company, r.level, r.element)
+        out.setdefault(r.company, {})[(r.level, r.element)] = Prior(r.result, evidence.get(key), quoted.get(key, ()))
     return out
 
 
@@ -107,7 +116,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
 def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str, tuple | None]], model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
     doc_part = json.dumps(sorted((k, v[1], v[2]) for k, v in versions.items()))
     svc = json.dumps([(s.id, s.kind) for s in company.services])
-    prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts) for k, p in (prior or {}).items()), default=list)
+    prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts, p.quotes) for k, p in (prior or {}).items()), default=list)
     return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
 
 

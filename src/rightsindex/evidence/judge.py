@@ -38,6 +38,7 @@ def credit_class(result: str, reversed_scoring: bool = False) -> str:
 class Prior:
     result: str
     evidence_texts: tuple[tuple[str, str], ...] | None = None  # ((path, text), …) when the prior cited passages
+    quotes: tuple[str, ...] = ()  # texts the previous edition's comment quoted (RDR's files have no spans)
 
 
 @dataclass
@@ -146,6 +147,27 @@ def _prior_passages(prior: Prior, cp: CompanyPassages, level_idx: np.ndarray, sq
     return True, found
 
 
+class _QuoteFinder:
+    """Current passages that hold a text quoted in a previous edition's comment (whitespace and
+    case aside; a long quote by its first 80 characters, a quote spanning passages by each passage
+    it contains)."""
+
+    def __init__(self, cp: CompanyPassages):
+        self.cp = cp
+        self.texts: list[str] | None = None
+        self.cache: dict[str, list[int]] = {}
+
+    def find(self, quote: str, level_idx: np.ndarray) -> list[int]:
+        if quote not in self.cache:
+            if self.texts is None:
+                self.texts = [_squash(r.text).lower() for r in self.cp.rows]
+            q = _squash(quote).lower()
+            head = q[:80]
+            self.cache[quote] = [i for i, t in enumerate(self.texts) if head in t or (len(t) >= 40 and t in q)]
+        allowed = set(int(i) for i in level_idx)
+        return [i for i in self.cache[quote] if i in allowed]
+
+
 def grade_company(
     methodology: Methodology,
     kn: Knowledge,
@@ -220,6 +242,7 @@ def apply_priors(
       prior — *changed* — else the prior is kept — *carried*.
     """
     squashed: dict[int, str] = {}
+    quotes = _QuoteFinder(cp)
     for j in judgments:
         prior = priors.get((j.level, j.element))
         if prior is None or j.result == NA or prior.result == NA:
@@ -236,6 +259,8 @@ def apply_priors(
                 j.comment = "passages cited for the previous answer changed or were removed"
         else:
             j.result, j.prior_relation = prior.result, "carried"
+        if j.result == prior.result and not held and prior.quotes:  # what last edition's comment quoted
+            held = list(dict.fromkeys(i for q in prior.quotes for i in quotes.find(q, level_idx)))
         if j.result == prior.result and held:  # cite what the previous answer rested on first
             first = _evidence(cp, np.array(held), np.full(len(held), 5.0))
             spans = {(e["path"], e["start"], e["end"]) for e in first}

@@ -318,9 +318,11 @@ def previous_edition(rdr: Path, companies: set[str], out: Path) -> tuple[Path, d
 
     RDR's year-on-year file says, per 2020 element and level, whether the answer was the same as
     in 2019 (`SameAsPrevious`); where it was not, the 2019 answer is looked up by element label
-    and level in RDR's 2019 outcome files. Elements new in 2020 have no prior.
+    and level in RDR's 2019 outcome files. Elements new in 2020 have no prior. The comment is the
+    2019 researchers' (RDR starts each edition from last year's answers and sources).
     """
     r19: dict[tuple[str, str, str], str] = {}
+    c19: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # the 2019 researchers' comments
     for f in glob.glob(str(rdr / "2019" / "RDR2019_*_Outcome.csv")):
         with open(f, encoding="utf-8-sig", newline="") as fh:
             for x in csv.DictReader(fh):
@@ -328,6 +330,9 @@ def previous_edition(rdr: Path, companies: set[str], out: Path) -> tuple[Path, d
                     continue
                 level = {"Group": "Group", "Operating Company": "OpCom"}.get(x["Class"], x["Service_Name"])
                 r19[(x["Company"], level, x["Element"])] = x["Answer"].strip().lower()
+                comment = (x.get("Comments") or "").strip()
+                if comment and comment != "NA" and comment not in c19[(x["Company"], level, x["Element"])]:
+                    c19[(x["Company"], level, x["Element"])].append(comment)
     yoy: dict[tuple[str, str, str], dict] = {}
     with open(rdr / "2020" / "2020-yoy-vs-2019-elements.csv", encoding="utf-8", newline="") as fh:
         for x in csv.DictReader(fh):
@@ -357,7 +362,9 @@ def previous_edition(rdr: Path, companies: set[str], out: Path) -> tuple[Path, d
                 score = {"yes": 100, "partial": 50, "no": 0, "no disclosure found": 0}.get(prior)
                 if prior in ("yes", "no") and x["Element"] in ("F09.02", "F11.01"):
                     score = 100 - score
-                rows.append({**x, "Index": "2019", "Result": prior, "Score": "NA" if score is None else score, "Comment": ""})
+                # the 2019 comment (never the 2020 one, which quotes what the benchmark looks for)
+                comment = "\n".join(c19.get((x["CompanyLabel"], level, y["ElementLabel"]), []))
+                rows.append({**x, "Index": "2019", "Result": prior, "Score": "NA" if score is None else score, "Comment": comment})
     with out.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
         w.writeheader()
