@@ -325,3 +325,30 @@ def test_a_prior_in_rdrs_format_leads_the_evidence_with_what_its_comment_quoted(
     assert (after["Result"], after["PriorRelation"]) == ("yes", "confirmed")
     evidence = json.loads(after["Evidence"])
     assert evidence[0]["text"] == quoted and len(evidence) == len(ranked)
+
+
+def test_a_comment_that_quotes_nothing_borrows_the_quotes_of_the_same_question_elsewhere(tmp_path):
+    """Two services share a privacy policy; last edition's comment quotes it for one service and
+    says "see iCloud" for the other: both cite the quoted passage first."""
+    services = (("iCloud", "cloud storage"), ("iMessage", "messaging"))
+    mpath = make_manifest(tmp_path, {"docs/privacy.md": "Apple/apple-privacy-policy.md"}, services=services)
+    rows = rows_of(assess(mpath, tmp_path / "v1").files["element-scores.csv"])
+    by = {(r["Service"], r["Element"]): r for r in rows}
+    element = next(e for (lvl, e), r in by.items() if lvl == "iCloud" and r["Result"] in ("yes", "partial")
+                   and by[("iMessage", e)]["Result"] == r["Result"] and len(json.loads(r["Evidence"])) == 5)
+    quoted = json.loads(by[("iCloud", element)]["Evidence"])[-1]["text"]
+    prior = tmp_path / "rdr-prior.csv"
+    with prior.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=elementcsv.COLUMNS, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            if (r["Service"], r["Element"]) == ("iCloud", element):
+                r = {**r, "Comment": f'The policy says, "{" ".join(quoted.split()[:40])}".'}
+            elif (r["Service"], r["Element"]) == ("iMessage", element):
+                r = {**r, "Comment": "See iCloud."}
+            else:
+                r = {**r, "Comment": ""}  # no other quotes to borrow
+            w.writerow(r)
+    after = {(r["Service"], r["Element"]): r for r in rows_of(assess(mpath, tmp_path / "v2", prior=[prior]).files["element-scores.csv"])}
+    for level in ("iCloud", "iMessage"):
+        assert json.loads(after[(level, element)]["Evidence"])[0]["text"] == quoted, level

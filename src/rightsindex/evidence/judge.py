@@ -243,6 +243,12 @@ def apply_priors(
     """
     squashed: dict[int, str] = {}
     quotes = _QuoteFinder(cp)
+    # a comment that quotes nothing ("see iOS") borrows what the same question quoted at other levels
+    quoted_elsewhere: dict[str, list[str]] = {}
+    for (_, element), p in priors.items():
+        for q in p.quotes:
+            if q not in quoted_elsewhere.setdefault(element, []):
+                quoted_elsewhere[element].append(q)
     for j in judgments:
         prior = priors.get((j.level, j.element))
         if prior is None or j.result == NA or prior.result == NA:
@@ -259,8 +265,9 @@ def apply_priors(
                 j.comment = "passages cited for the previous answer changed or were removed"
         else:
             j.result, j.prior_relation = prior.result, "carried"
-        if j.result == prior.result and not held and prior.quotes:  # what last edition's comment quoted
-            held = list(dict.fromkeys(i for q in prior.quotes for i in quotes.find(q, level_idx)))
+        if j.result == prior.result and not held:  # what last edition's comment quoted
+            quoted = prior.quotes or tuple(quoted_elsewhere.get(j.element, ()))
+            held = list(dict.fromkeys(i for q in quoted for i in quotes.find(q, level_idx)))
         if j.result == prior.result and held:  # cite what the previous answer rested on first
             first = _evidence(cp, np.array(held), np.full(len(held), 5.0))
             spans = {(e["path"], e["start"], e["end"]) for e in first}
