@@ -29,6 +29,7 @@ user_app = typer.Typer(help="Local accounts of the analyst web app (viewer, anal
 app.add_typer(user_app, name="user")
 
 DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
+ROOT_HELP = "Also read manifest paths inside DIR (default: only inside the manifest's folder). Repeatable."
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -288,6 +289,7 @@ def corpus_add(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Ingest a manifest's documents: extract, segment and record new versions."""
     from .corpus.fetch import Fetcher
@@ -295,9 +297,11 @@ def corpus_add(
     from .corpus.manifest import ManifestError, load_manifest
 
     try:
-        manifest = load_manifest(manifest_path)
+        manifest = load_manifest(manifest_path, allow_roots=allow_root or ())
     except ManifestError as exc:
         raise fail(str(exc))
+    for warning in manifest.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
     store = _open_store(db)
     total = sum(len(c.documents) for c in manifest.companies)
     with Fetcher(allow_private=allow_private) as fetcher, _progress() as progress:
@@ -516,6 +520,7 @@ def assess_cmd(
     workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Grade every element for every company of a manifest, citing passages; score as RDR does."""
     from .corpus.manifest import ManifestError
@@ -529,7 +534,9 @@ def assess_cmd(
 
         def on_event(kind: str, data: dict) -> None:
             nonlocal companies
-            if kind == "ingest":
+            if kind == "warning":
+                progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+            elif kind == "ingest":
                 if data["status"] == "error":
                     progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
@@ -544,7 +551,8 @@ def assess_cmd(
                 progress.update(companies, advance=1, description=f"graded {data['company']}")
 
         try:
-            result = assess(manifest_path, out_dir, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event)
+            result = assess(manifest_path, out_dir, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event,
+                            allow_roots=allow_root)
         except (ManifestError, ElementCSVError, AssessError, FileNotFoundError) as exc:
             raise fail(str(exc))
     from .scoring import CompanyScores

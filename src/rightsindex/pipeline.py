@@ -233,11 +233,13 @@ def assess(
     exclude: dict[str, tuple[str, ...]] | None = None,
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    allow_roots: list[Path] | None = None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
-    ``on_event(kind, data)`` reports progress: ``ingest`` per document, ``start`` (number of
-    companies), ``company`` per graded company. ``exclude`` (company -> company ids whose quotes
+    ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``ingest`` per
+    document, ``start`` (number of companies), ``company`` per graded company. ``allow_roots``:
+    folders besides the manifest's own that its document paths may point into. ``exclude`` (company -> company ids whose quotes
     and priors the grader must not use) and ``grader_path`` serve company-split evaluation.
     """
     from .corpus.fetch import Fetcher
@@ -246,7 +248,9 @@ def assess(
     manifest_path = Path(manifest_path).resolve()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(manifest_path)
+    manifest = load_manifest(manifest_path, allow_roots=allow_roots or ())
+    for warning in manifest.warnings:
+        emit("warning", {"message": warning})
     meth = methodology_mod.load(manifest.methodology)
     store_url = db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}"
     store = Store.open(store_url)
