@@ -79,6 +79,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     previous answer stands (they never decide the answer: a comment may quote a page we lack).
     """
     from . import elementcsv
+    from .csvsafe import restore_row
     from .evidence.judge import Prior
     from .evidence.knowledge import quotes_in
 
@@ -87,7 +88,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     quoted: dict[tuple[str, str, str], tuple[str, ...]] = {}
     for p in paths:
         with open(p, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
+            for row in map(restore_row, csv.DictReader(fh)):
                 level = row["Composite"] if row["Branch"] == "Company" else row["Service"]
                 raw = (row.get("Evidence") or "").strip()
                 if not raw or raw == "NA":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..csvsafe import neutralise_row
 from ..methodology import Methodology
 from ..scoring import CompanyScores, rank
 
@@ -31,6 +32,16 @@ def scores_json(scores: dict[str, CompanyScores], methodology: Methodology, inde
     }
 
 
+class _SafeWriter:
+    """A csv writer whose cells never run as spreadsheet formulas (see ``csvsafe``)."""
+
+    def __init__(self, writer):
+        self._w = writer
+
+    def writerow(self, row) -> None:
+        self._w.writerow(neutralise_row(row))
+
+
 def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> str:
     """Long format, one row per company × scope: ``Index, Company, CompanyLabel, Level, Kind, Id, Score``.
 
@@ -38,7 +49,7 @@ def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index
     or ``level`` (an indicator at one level, ``Level`` naming it).
     """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["Index", "Company", "CompanyLabel", "Level", "Kind", "Id", "Score"])
 
     def fmt(v: float | None) -> str:

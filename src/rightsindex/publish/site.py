@@ -48,6 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from .. import methodology as methodology_mod
+from ..elementcsv import umask
 from ..methodology import Methodology
 
 MARKER = "site.json"
@@ -657,7 +658,7 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publishing-", dir=out.parent))
     try:
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; the site is made like any folder
         manifest = _build(tmp, info, meth, sj, files, companies)
         _swap(tmp, out)
     except BaseException:

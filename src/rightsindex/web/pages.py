@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id, normalise_indicator_id
+from ..review import login_throttle
 from ..review.accounts import authenticate
 from ..scoring import RESULTS
 from ..store.models import Company, Version
 from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, timeline
 from .data import NotFound, result_score, version_date
-from .security import LoginRequired, Principal, safe_next
+from .security import DbInt, LoginRequired, Principal, safe_next
 
 RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
 RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na"}
@@ -233,7 +234,7 @@ def router(ctx) -> APIRouter:
 
     # -- ranking -----------------------------------------------------------------------------------
     @r.get("/ranking", response_class=HTMLResponse, include_in_schema=False)
-    def ranking(request: Request, assessment: int | None = None, edition: str | None = None, sort: str = "total", order: str | None = None):
+    def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None, sort: str = "total", order: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             try:
@@ -271,7 +272,7 @@ def router(ctx) -> APIRouter:
 
     # -- company scorecard -------------------------------------------------------------------------
     @r.get("/companies/{company}", response_class=HTMLResponse, include_in_schema=False)
-    def company_page(request: Request, company: str, assessment: int | None = None):
+    def company_page(request: Request, company: str, assessment: DbInt | None = None):
         p = require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -333,7 +334,7 @@ def router(ctx) -> APIRouter:
 
     # -- indicator ---------------------------------------------------------------------------------
     @r.get("/companies/{company}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_page(request: Request, company: str, indicator: str, assessment: int | None = None):
+    def indicator_page(request: Request, company: str, indicator: str, assessment: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -360,7 +361,7 @@ def router(ctx) -> APIRouter:
                       assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth)
 
     # -- element -----------------------------------------------------------------------------------
-    def element_values(request: Request, company: str, element: str, level: str | None, assessment: int | None, **extra) -> dict:
+    def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None, **extra) -> dict:
         p = ctx.auth.principal(request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -423,7 +424,7 @@ def router(ctx) -> APIRouter:
         )
 
     @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)
-    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: int | None = None):
+    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: DbInt | None = None):
         require_viewer(ctx, request)
         return render(ctx, request, "element.html", **element_values(request, company, element, level, assessment))
 
@@ -431,7 +432,7 @@ def router(ctx) -> APIRouter:
 
         @r.post("/review/{company}/{element}", response_class=HTMLResponse, include_in_schema=False)
         def review_action(
-            request: Request, company: str, element: str, level: str, assessment: int,
+            request: Request, company: str, element: str, level: str, assessment: DbInt,
             action: str = Form(...), step: str = Form("final"), result: str | None = Form(None), comment: str | None = Form(None),
             passage_id: str | None = Form(None),
         ):
@@ -443,6 +444,8 @@ def router(ctx) -> APIRouter:
                     pid = int(str(passage_id).strip().lstrip("#"))
                 except ValueError:
                     error = f"passage id {passage_id!r} is not a number"
+                if pid is not None and not 0 < pid < 2**63:
+                    error, pid = f"no passage {pid}", None
             if error is None:
                 try:
                     with store.session() as s:
@@ -472,7 +475,7 @@ def router(ctx) -> APIRouter:
         return render(ctx, request, "documents.html", docs=docs, company=company, companies=companies)
 
     @r.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def document_page(request: Request, doc_id: int, from_: int | None = Query(None, alias="from"), to: int | None = None, all: int = 0):
+    def document_page(request: Request, doc_id: DbInt, from_: DbInt | None = Query(None, alias="from"), to: DbInt | None = None, all: int = 0):
         require_viewer(ctx, request)
         with store.session() as s:
             doc = data.document(s, doc_id)
@@ -509,7 +512,7 @@ def router(ctx) -> APIRouter:
         return render(ctx, request, "document.html", doc=info, versions=vinfo, diff=diff, chart=chart)
 
     @r.get("/documents/{doc_id}/versions/{seq}", response_class=HTMLResponse, include_in_schema=False)
-    def version_page(request: Request, doc_id: int, seq: int, hl: int | None = None):
+    def version_page(request: Request, doc_id: DbInt, seq: DbInt, hl: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             doc = data.document(s, doc_id)
@@ -533,16 +536,25 @@ def router(ctx) -> APIRouter:
         @r.post("/login", response_class=HTMLResponse, include_in_schema=False)
         def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
             username = username.strip()
-            if auth.throttled(username):
-                return render(ctx, request, "login.html", status_code=429, next=safe_next(next),
-                              error="Too many failed attempts for this account. Wait 15 minutes and try again.")
+            address = request.client.host if request.client else None
+            with store.session() as s:  # throttling lives in the database: shared by every worker
+                verdict = login_throttle.check(s, username, address)
+            if not verdict.allowed:
+                minutes = max(1, round(verdict.retry_after / 60))
+                resp = render(ctx, request, "login.html", status_code=429, next=safe_next(next),
+                              error=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+                resp.headers["Retry-After"] = str(verdict.retry_after)
+                return resp
             with store.session() as s:
                 user = authenticate(s, username, password)
                 uid = user.id if user else None
+            with store.session() as s:
+                if uid is None:
+                    login_throttle.failed(s, username, address)
+                else:
+                    login_throttle.succeeded(s, username, address)
             if uid is None:
-                auth.failed(username)
                 return render(ctx, request, "login.html", status_code=401, next=safe_next(next), error="Wrong user name or password.")
-            auth.succeeded(username)
             cookie, _csrf = auth.start_session(uid)
             resp = RedirectResponse(safe_next(next), status_code=303)
             auth.set_session_cookie(resp, request, cookie)
