@@ -124,8 +124,8 @@ def u_indicator(company: str, indicator: str, assessment=None) -> str:
     return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment)
 
 
-def u_element(company: str, element: str, level: str, assessment=None) -> str:
-    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
+def u_element(company: str, element: str, level: str, assessment=None, step=None) -> str:
+    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment, step=step)
 
 
 def u_review(company: str, element: str, level: str, assessment) -> str:
@@ -361,8 +361,10 @@ def router(ctx) -> APIRouter:
                       assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth)
 
     # -- element -----------------------------------------------------------------------------------
-    def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None, **extra) -> dict:
+    def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None,
+                       step: str | None = None, **extra) -> dict:
         p = ctx.auth.principal(request)
+        step = step if step in review.STEPS else "final"  # the research step the review panel works at
         with store.session() as s:
             a = data.resolve(s, assessment)
             a_id = a.id
@@ -390,7 +392,9 @@ def router(ctx) -> APIRouter:
             state = review.review_state(s, review.ElementContext(a_id, meth.id, company, level, el.id, j))
             final = state["final"]
             evidence = list(final.evidence) if final is not None else list(j.evidence or [])
-            attached = {e.get("passage_id") for e in evidence}
+            # the review panel shows the passages of the chosen step (detach) and the grader's others (attach)
+            step_evidence, step_source = review.evidence_at(s, review.ElementContext(a_id, meth.id, company, level, el.id, j), step)
+            attached = {e.get("passage_id") for e in step_evidence}
             candidates = [e for e in (j.evidence or []) if e.get("passage_id") not in attached]
             decisions = [
                 {"step": st, "result": d.result, "comment": d.comment, "by": d.updated_by, "at": d.updated_at, "flag": d.needs_rereview,
@@ -406,6 +410,7 @@ def router(ctx) -> APIRouter:
             probs = sorted(((k, v) for k, v in auto["probabilities"].items() if isinstance(v, (int, float))), key=lambda kv: -kv[1])
             why = [(str(f), float(w)) for f, w in (auto["probabilities"].get("why") or []) if isinstance(w, (int, float))]
             html_context = data.evidence_in_context(s, evidence)
+            step_context = html_context if step_evidence == evidence else data.evidence_in_context(s, step_evidence, around=0)
         terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]
         level_nav = [{"level": lvl, "result": sc.by_key.get((company, lvl, el.id), {}).get("Result"), "reviewed": sc.by_key.get((company, lvl, el.id), {}).get("Reviewed") == "yes"} for lvl in levels]
         summary = {
@@ -420,13 +425,17 @@ def router(ctx) -> APIRouter:
             assessment={"id": a_id, "index": sc.index}, summary=summary, auto=auto, probs=probs, final=final_info, decisions=decisions,
             audit=audit, comments=comments, evidence=html_context, why=why, candidates=candidates, terms=terms, level_nav=level_nav,
             prev_el=order[i - 1] if i > 0 else None, next_el=order[i + 1] if i + 1 < len(order) else None, methodology=meth,
-            can_review=p.can_review, **extra,
+            can_review=p.can_review, step=step, step_evidence=step_context, step_source=step_source, **extra,
         )
 
     @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)
-    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: DbInt | None = None):
+    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: DbInt | None = None,
+                     step: str | None = None):
         require_viewer(ctx, request)
-        return render(ctx, request, "element.html", **element_values(request, company, element, level, assessment))
+        values = element_values(request, company, element, level, assessment, step)
+        if request.headers.get("hx-request"):  # the review panel changed its research step
+            return render(ctx, request, "_element_body.html", **values)
+        return render(ctx, request, "element.html", **values)
 
     if not ctx.public:
 
@@ -457,13 +466,14 @@ def router(ctx) -> APIRouter:
                               "detach": "Passage detached.", "comment": "Comment added."}.get(action, "Saved.")
                 except review.ReviewError as exc:
                     error = str(exc)
+            # the answer keeps the research step the analyst worked at
             if request.headers.get("hx-request"):
-                values = element_values(request, company, element, level, assessment, error=error, notice=notice)
+                values = element_values(request, company, element, level, assessment, step, error=error, notice=notice)
                 return render(ctx, request, "_element_body.html", status_code=422 if error else 200, **values)
             if error:
-                values = element_values(request, company, element, level, assessment, error=error)
+                values = element_values(request, company, element, level, assessment, step, error=error)
                 return render(ctx, request, "element.html", status_code=422, **values)
-            return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment), status_code=303)
+            return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment, step=step), status_code=303)
 
     # -- documents ---------------------------------------------------------------------------------
     @r.get("/documents", response_class=HTMLResponse, include_in_schema=False)
