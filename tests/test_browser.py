@@ -7,6 +7,7 @@ Skipped locally when Chromium or Playwright is missing; fails in CI (CI=true).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -296,3 +297,45 @@ def test_the_review_panel_keeps_the_chosen_research_step(page, site):
     assert page.get_by_test_id(f"detach-{pid}").count() == 0
     page.screenshot(path=str(SHOTS / "review-primary-step.png"), full_page=True)
     assert page.errors == [] and page.dialogs == []
+
+
+def test_the_per_service_chart_is_drawn_at_full_size(page, site):
+    """Issue 13, item 14: the scorecard's per-service chart was squeezed into half a column (its
+    11 px labels drawn at 7 px)."""
+    sign_in(page, "victor", f"/companies/Apple?assessment={site['assessment_id']}")
+    chart = page.locator("figure", has_text="Per service").locator("svg")
+    expect(chart).to_be_visible()
+    drawn = chart.bounding_box()["width"]
+    native = float(chart.get_attribute("viewBox").split()[2])
+    assert drawn >= 0.95 * native, (drawn, native)
+
+
+def test_the_report_fits_the_window_and_reads_as_text(page, tmp_path):
+    """Issue 13, item 14: one unbroken passage made the report 3,878 px wide; Markdown showed raw."""
+    from rightsindex import methodology as m
+    from rightsindex.publish.report import write_report
+
+    meth = m.load("rdr-2022")
+    url = "https://www.example.com/legal?q=" + "abcdefghij" * 400  # no break opportunity in 4,000 characters
+    rows = [
+        {"Company": "Acme", "Element": "P01a.01", "Service": "Group", "Result": "yes", "Confidence": "0.900",
+         "PriorRelation": "NA", "PriorResult": "NA", "Reviewed": "no",
+         "Evidence": json.dumps([{"path": "docs/a.md", "version": 1, "start": 0, "end": 10,
+                                  "text": f"See the [Conditions of Use]({url}) and **our** notice. " + "We collect data. " * 80}])},
+        {"Company": "Acme", "Element": "P01a.02", "Service": "Group", "Result": "no disclosure found", "Confidence": "0.700",
+         "PriorRelation": "NA", "PriorResult": "NA", "Reviewed": "no",
+         "Evidence": json.dumps([{"path": "docs/a.md", "version": 1, "start": 0, "end": 10, "text": url}])},
+    ]
+    scores = {"index": "t", "assessment": {"id": 1, "model": "m"}, "companies": {"Acme": {
+        "label": "Acme", "type": "Digital Platform", "rank": 1, "total": 20.549, "categories": {"G": 1.0, "F": 2.0, "P": 3.0},
+        "indicators": {}}}}
+    path = tmp_path / "report" / "index.html"
+    write_report(path, meth, scores, rows)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    text = page.locator("body").inner_text()
+    assert "Conditions of Use" in text and "](" not in text and "**" not in text
+    assert "Closest passages (1; none was judged to disclose this)" in text
+    assert "Total 20.6 ·" in text

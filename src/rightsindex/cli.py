@@ -332,7 +332,9 @@ def corpus_list(
     store = _open_store(db)
     table = Table(title_justify="left")
     for col in ("id", "company", "document", "type", "versions", "latest", "lang", "passages"):
-        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left")
+        # never cut an id to "docs/Am…": on a narrow terminal long cells wrap instead
+        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left", overflow="fold",
+                         no_wrap=col in ("id", "latest", "lang"))
     with store.session() as s:
         q = select(Document).join(Company).order_by(Company.key, Document.id)
         if company:
@@ -349,7 +351,8 @@ def corpus_list(
                 (latest.language or "") if latest else "",
                 str(len(latest.passages)) if latest else "0",
             )
-    out.print(table)
+    # piped into a file or another program, the table takes the width it needs: ids stay whole
+    (out if out.is_terminal else Console(width=10_000, highlight=False)).print(table)
 
 
 def _find_document(s, ref: str):

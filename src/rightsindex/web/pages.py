@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -15,6 +14,8 @@ from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id, normalise_indicator_id
+from ..publish.scores import display_score, display_value
+from ..publish.text import display  # policy text for reading: one function for web, report and site
 from ..review import login_throttle
 from ..review.accounts import authenticate
 from ..scoring import RESULTS
@@ -31,19 +32,21 @@ RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disc
 
 
 def fmt_score(v) -> str:
-    return "N/A" if v is None else f"{v:.1f}"
+    return display_score(v)  # one rounding rule for every output (publish.scores)
 
 
 def score_class(v) -> str:
+    v = display_value(v)
     if v is None:
         return "sc-na"
     return f"sc-{min(9, max(0, int(v // 10)))}"
 
 
 def fmt_delta(v) -> str:
+    v = display_value(v)
     if v is None:
         return ""
-    if abs(v) < 0.05:
+    if v == 0:
         return "±0"
     return f"+{v:.1f}" if v > 0 else f"−{abs(v):.1f}"
 
@@ -56,19 +59,6 @@ def fmt_when(v) -> str:
     if isinstance(v, date):
         return v.isoformat()
     return str(v)
-
-
-_MD_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((?:[^)\s]{1,2000})\)")
-_MD_STRONG = re.compile(r"(?<![\w*])\*\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*\*(?![\w*])|(?<![\w_])__(?=\S)([^_\n]{1,500}?)(?<=\S)__(?![\w_])")
-_MD_ESCAPE = re.compile(r"\\(?=[.\-*_#>()\[\]!+`|])")
-
-
-def display(text: str) -> str:
-    """Policy text for reading: Markdown link targets, bold marks and backslash escapes dropped
-    (the result is still plain text, escaped when rendered)."""
-    text = _MD_LINK.sub(r"\1", text or "")
-    text = _MD_STRONG.sub(lambda mo: mo.group(1) if mo.group(1) is not None else mo.group(2), text)
-    return _MD_ESCAPE.sub("", text)
 
 
 def _clean(html: str) -> Markup:
