@@ -162,15 +162,21 @@ def test_paths_outside_the_manifest_folder_are_refused(tmp_path):
         "link.md": str(outside / "secret.md"),
         "passwd.md": "/etc/passwd",
     }
-    for rel, target in cases.items():
-        path = _manifest(inside, [{"path": "a.md"}, {"path": rel}])
-        with pytest.raises(ManifestError) as exc:
-            load_manifest(path)
-        assert f"document '{rel}': path: {target} is outside the manifest's folder" in str(exc.value), rel
+    path = _manifest(inside, [{"path": "a.md"}, *({"path": rel} for rel in cases)])
+    docs = load_manifest(path).companies[0].documents
+    assert docs[0].problem is None
+    for doc, (rel, target) in zip(docs[1:], cases.items(), strict=True):
+        assert f"document '{rel}': path: {target} is outside the manifest's folder" in (doc.problem or ""), rel
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    report = ingest_manifest(store, load_manifest(path))
+    assert [o.status for o in report.outcomes] == ["new"] + ["error"] * len(cases)  # nothing outside was read
+    with store.session() as s:
+        assert [d.key for d in s.scalars(select(Document))] == ["a.md"]
+    store.close()
     # an explicit root allows it
     path = _manifest(inside, [{"path": "a.md"}, {"path": "link.md"}, {"path": "../elsewhere/secret.md"}])
     docs = load_manifest(path, allow_roots=[outside]).companies[0].documents
-    assert [d.path for d in docs[1:]] == [outside / "secret.md"] * 2
+    assert [d.path for d in docs[1:]] == [outside / "secret.md"] * 2 and not any(d.problem for d in docs)
 
 
 def test_cli_refuses_a_path_outside_and_accepts_it_with_allow_root(tmp_path, cli):
@@ -180,7 +186,8 @@ def test_cli_refuses_a_path_outside_and_accepts_it_with_allow_root(tmp_path, cli
     path = _manifest(inside, [{"path": "../other.md"}])
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     res = cli("corpus", "add", path, "--db", db)
-    assert res.returncode == 2 and "is outside the manifest's folder" in " ".join(res.stderr.split())
+    assert res.returncode == 1 and "is outside the manifest's folder" in " ".join(res.stderr.split())
+    assert "errors: 1" in res.stdout
     res = cli("corpus", "add", path, "--db", db, "--allow-root", tmp_path)
     assert res.returncode == 0, res.stderr
     assert "new versions: 1" in res.stdout
@@ -196,6 +203,10 @@ def test_pysbd_never_sees_more_than_a_bounded_piece_and_offsets_stay_exact(monke
     real = seg._pysbd()
 
     class Spy:
+        def processor(self, text):
+            seen.append(len(text))
+            return real.processor(text)
+
         def segment(self, text):
             seen.append(len(text))
             return real.segment(text)
@@ -296,3 +307,25 @@ def test_a_real_page_is_not_changed_by_the_cap(fixtures):
     assert cap_nesting(html) == (html, 0)
     nested = "<ul>" + "<li>item<ul>" * 100 + "</ul></li>" * 100 + "</ul>"
     assert cap_nesting(nested * 20) == (nested * 20, 0)  # deep but within the limit
+
+
+def test_a_document_cut_into_too_many_passages_is_refused(monkeypatch):
+    from rightsindex.corpus import budget
+    from rightsindex.corpus import segment as seg
+
+    monkeypatch.setattr(seg, "MAX_PASSAGES", 100)
+    text = "\n\n".join(f"Rule {i} applies." for i in range(150))
+    with pytest.raises(budget.TooManyPassages, match="more than 100 passages"):
+        seg.segment(text, language="en", detect=False)
+    assert len(seg.segment(text[: text.index("Rule 90")], language="en", detect=False)) == 90
+
+
+def test_a_page_with_very_many_elements_skips_trafilatura(monkeypatch):
+    import trafilatura
+
+    from rightsindex.corpus import extract as ex
+
+    monkeypatch.setattr(ex, "MAX_TRAFILATURA_TAGS", 500)
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: pytest.fail("trafilatura is superlinear in elements"))
+    out = extract(hostile.many_paragraphs(1000), filename="wide.html")
+    assert out.text.count("Paragraph ") == 1000

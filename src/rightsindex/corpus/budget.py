@@ -27,7 +27,7 @@ from typing import Iterator
 
 from .extract import ExtractError
 
-__all__ = ["BudgetExceeded", "DEFAULT_SECONDS", "check", "default_seconds", "document_budget"]
+__all__ = ["BudgetExceeded", "DEFAULT_SECONDS", "MAX_PASSAGES", "TooManyPassages", "check", "default_seconds", "document_budget"]
 
 DEFAULT_SECONDS = 30.0
 ENV = "RIGHTSINDEX_DOCUMENT_SECONDS"
@@ -35,6 +35,16 @@ ENV = "RIGHTSINDEX_DOCUMENT_SECONDS"
 
 class BudgetExceeded(ExtractError):
     """A document took longer than its time budget to extract and segment."""
+
+
+# Storing a passage costs far more than finding it (a database row each): a document cut into more
+# passages than this is refused. Real policies have hundreds; a 5-million-character document of
+# ordinary paragraphs has about 20,000.
+MAX_PASSAGES = 50_000
+
+
+class TooManyPassages(ExtractError):
+    """A document cut into more than ``MAX_PASSAGES`` passages."""
 
 
 @dataclass

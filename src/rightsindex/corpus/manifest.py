@@ -4,15 +4,15 @@ Errors are one line naming the manifest, the company and document (by index and 
 field. What is refused, and why:
 
 - a manifest larger than ``MAX_MANIFEST_BYTES`` or nested deeper than Python can follow;
-- a document ``path`` outside the manifest's folder (``..``, an absolute path, or a symbolic link
-  resolving elsewhere) unless a root holding it is allowed (``allow_roots``, ``--allow-root``);
 - a service ``kind`` that names no known kind (the message lists them);
-- a date that is not one (``version_date: 2025-13-01``);
-- in a document's other fields (kept as metadata): anything but text (at most ``MAX_META_TEXT``
-  characters), numbers, true/false, dates, or a list of at most ``MAX_META_ITEMS`` of them, and more
-  than ``MAX_META_TOTAL`` characters in all — YAML
-  alias bombs, ``!!set``, ``!!binary`` and recursive aliases included. That document alone is
-  refused (``DocumentSpec.problem``); the others are ingested.
+- a date that is not one (``version_date: 2025-13-01``), an unknown level, a missing file;
+- per document, the others being ingested (``DocumentSpec.problem``):
+  a ``path`` outside the manifest's folder (``..``, an absolute path, or a symbolic link resolving
+  elsewhere) unless a root holding it is allowed (``allow_roots``, ``--allow-root``); and in its other
+  fields (kept as metadata) anything but text (at most ``MAX_META_TEXT`` characters), numbers,
+  true/false, dates, or a list of at most ``MAX_META_ITEMS`` of them, or more than
+  ``MAX_META_TOTAL`` characters in all — YAML alias bombs, ``!!set``, ``!!binary`` and recursive
+  aliases included.
 
 Keys that are not part of the contract give warnings (``Manifest.warnings``), naming the closest
 known key ("titel: not a known field; did you mean title?").
@@ -290,12 +290,13 @@ def load_manifest(
     return parse_manifest(raw, base=path.parent, name=str(path), check_files=check_files, path=path, allow_roots=allow_roots)
 
 
-def _confine(abs_path: Path, base: Path, allow_roots: list[Path], where: str) -> None:
-    """Refuse a path (already resolved) outside the manifest's folder and the allowed roots."""
+def _outside(abs_path: Path, base: Path, allow_roots: list[Path], where: str) -> str | None:
+    """Why a path (already resolved) may not be read: outside the manifest's folder and the
+    allowed roots; None when it may."""
     roots = [base.resolve(), *allow_roots]
     if any(abs_path == r or r in abs_path.parents for r in roots):
-        return
-    raise ManifestError(
+        return None
+    return (
         f"{where}: path: {abs_path} is outside the manifest's folder ({roots[0]}); documents are read only"
         " from there (symbolic links resolved); allow another folder with --allow-root"
     )
@@ -382,10 +383,11 @@ def parse_manifest(
                 raise ManifestError(f"{dwhere}: duplicate document")
             seen_docs.add(key)
             abs_path = None
+            outside = None
             if rel:
                 abs_path = (base / rel).resolve()
-                if check_files:
-                    _confine(abs_path, base, roots, dwhere)
+                outside = _outside(abs_path, base, roots, dwhere) if check_files else None
+                if check_files and outside is None:
                     if not abs_path.exists():
                         raise ManifestError(f"{dwhere}: path: file not found ({abs_path})")
                     if not abs_path.is_file():
@@ -410,7 +412,7 @@ def parse_manifest(
                 doc_levels = tuple(dict.fromkeys(str(x) for x in lv))
             # other keys are kept as metadata: plain values only (see the module docstring)
             meta: dict[str, Any] = {}
-            problem = None
+            problem = outside  # a path outside: this document is refused, nothing of it is read
             total = 0
             for k, v in d.items():
                 if k in DOCUMENT_KEYS:
@@ -421,7 +423,7 @@ def parse_manifest(
                     if total > MAX_META_TOTAL:
                         raise ManifestError(f"{dwhere}: {str(k)[:80]}: other fields hold more than {MAX_META_TOTAL:,} characters in all")
                 except ManifestError as exc:
-                    problem, meta = str(exc), {}
+                    problem, meta = problem or str(exc), {}
                     break
             warnings += [
                 w for w in _unknown_keys(d, DOCUMENT_KEYS, dwhere, kept="kept as metadata") if "did you mean" in w

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .budget import check
+from .budget import MAX_PASSAGES, TooManyPassages, check
 
 __all__ = ["Passage", "detect_language", "segment", "sentences", "tokenize"]
 
@@ -166,10 +166,11 @@ def _regex_spans(text: str) -> list[tuple[int, int]]:
 def _pysbd_spans(text: str) -> list[tuple[int, int]]:
     """pysbd's sentences of ``text`` (short enough for pysbd) as spans."""
     spans: list[tuple[int, int]] = []
-    # pysbd's own char spans recompile a regex per sentence; locating the (unaltered, clean=False)
-    # sentence strings in order is equivalent and several times faster
+    # pysbd's segment() locates each sentence with a regex compiled for it, searched from the start
+    # of the text (quadratic, and it recompiles past re's cache); its processor gives the same
+    # (unaltered, clean=False) sentence strings, located here in order with str.find
     pos = 0
-    for sent in _pysbd().segment(text):
+    for sent in _pysbd().processor(text).process():
         found = text.find(sent, pos)
         if found < 0:
             found = text.find(sent.strip(), pos)
@@ -378,6 +379,8 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
             spans = _chunks(text, s, e, language) if e - s > MAX_PASSAGE else [(s, e, None)]
         for ps, pe, known in spans:
             check("segmentation")
+            if len(passages) >= MAX_PASSAGES:
+                raise TooManyPassages(f"document too fragmented: more than {MAX_PASSAGES:,} passages")
             ps, pe = _trim(text, ps, pe)
             ptext = text[ps:pe]
             if len(ptext.strip("|-*#>_ \t")) < 2:
