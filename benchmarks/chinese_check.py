@@ -1,20 +1,28 @@
 """Rough check on Chinese policies: P-indicator agreement with RDR 2020 for Baidu, Tencent, Alibaba.
 
-    python benchmarks/chinese_check.py [--corpus ../shared/data/corpus-2026] [--rdr ../shared/data/rdr/2020]
+    python benchmarks/chinese_check.py [--judge DIR] [--grader FILE] [--corpus ../shared/data/corpus-2026] [--rdr ../shared/data/rdr/2020]
 
 Runs `assess` on the 2026 corpus's Baidu, Tencent and Alibaba (their Chinese privacy policies from
 CAPP-130, plus English documents where the corpus has them) and compares the privacy (P) element
 results at the services RDR also ranked in 2020 with RDR's 2020 answers. The policies are six
 years apart, so this is a rough plausibility check, not an accuracy figure; the per-element
 majority of RDR 2020 (other companies) is printed beside it.
+
+Company-split: nothing the grader uses has seen Baidu, Tencent or Alibaba — their RDR quotes and
+priors are left out of the knowledge, the English passage judge (``--judge``, default
+``benchmarks/models/support-en-heldout``) was built without them, the multilingual judge is trained
+here on CAPP-130 without their apps, and ``--grader`` should be a decision model trained without
+Tencent's pack rows (``rdr_agreement.py --save-graders DIR`` writes ``DIR/grader-Tencent.json``).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -34,7 +42,23 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=SHARED / "corpus-2026")
     ap.add_argument("--rdr", type=Path, default=SHARED / "rdr" / "2020")
     ap.add_argument("--out", type=Path, help="keep the assessment here (default: a temporary folder)")
+    ap.add_argument("--judge", type=Path, default=HERE / "models" / "support-en-heldout", help="English passage judge trained without these companies")
+    ap.add_argument("--grader", type=Path, help="decision model trained without Tencent (default: the shipped one)")
+    ap.add_argument("--capp", type=Path, default=SHARED / "capp130" / "annotation")
     args = ap.parse_args()
+    if not (args.judge / "config.json").is_file():
+        sys.exit(f"{args.judge}: no English passage judge there (see benchmarks/rdr_agreement.py for how to build one)")
+    os.environ["RIGHTSINDEX_SUPPORT_DIR"] = str(args.judge.resolve())
+    from rightsindex import methodology as m0
+    from rightsindex.evidence import knowledge as k0
+    from rightsindex.evidence.capp import train_multi_judge
+
+    t = time.perf_counter()
+    judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=tuple(LEVELS), log=lambda s: None)
+    multi = Path(tempfile.mkdtemp()) / "support_multi.json"
+    judge.save(multi, trained_on=rep)
+    os.environ["RIGHTSINDEX_MULTI_FILE"] = str(multi)
+    print(f"multilingual judge trained without {', '.join(LEVELS)}'s apps in {time.perf_counter() - t:.0f} s: {rep}")
 
     from rightsindex import methodology as m
     from rightsindex.evidence import knowledge
@@ -54,7 +78,9 @@ def main() -> int:
                 d["path"] = str((args.corpus / d["path"]).resolve())
         mpath.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
         out = args.out or base / "out"
-        res = assess(mpath, out, allow_roots=[args.corpus])  # the manifest lies in a temporary folder
+        held = tuple(LEVELS)
+        res = assess(mpath, out, allow_roots=[args.corpus],  # the manifest lies in a temporary folder
+                     exclude={c: held for c in LEVELS}, grader_path=args.grader)
         with open(res.files["element-scores.csv"], encoding="utf-8", newline="") as fh:
             ours = {(r["Company"], r["Service"], r["Element"]): r for r in csv.DictReader(fh)}
         gold = {}

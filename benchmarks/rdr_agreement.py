@@ -1,9 +1,13 @@
 """Agreement with RDR's researchers on an evaluation pack, company-split.
 
-    python benchmarks/rdr_agreement.py [--pack ../shared/data/packs/rdr-2020] [--no-prior]
+    python benchmarks/rdr_agreement.py --judge DIR [--pack ../shared/data/packs/rdr-2020] [--no-prior]
 
+The passage judges must not have seen the pack's companies: ``--judge`` is an English judge built
+by ``tools/train_support.py pairs --exclude Amazon,Apple,Facebook,Google,Orange,Tencent,Twitter,Baidu,Alibaba``
+then ``fit`` (default ``benchmarks/models/support-en-heldout``); the multilingual judge is trained
+here on CAPP-130 without those companies' apps (``--multi`` to give one).
 For every company of the pack, a grader is trained on the *other* companies (ranker weights,
-classifier; the held-out company's quotes and priors are never used), then the real `assess`
+decision model; the held-out company's quotes and priors are never used), then the real `assess`
 pipeline grades the held-out company from its documents — once without and once with `--prior`
 (RDR 2019 answers carried into the 2020 element ids, see `evidence.train.previous_edition`). Its
 `element-scores.csv` is compared with `gold/`:
@@ -15,6 +19,9 @@ pipeline grades the held-out company from its documents — once without and onc
   (a passage, or a list cited whole with the passage that introduces it), without and with
   `--prior` (whose 2019 comments' quotes lead the evidence where the 2019 answer stands);
 - indicator-score mean absolute error and company-total rank correlation (Spearman);
+- the most confident half of subset (a): agreement where the grader is surest;
+- support: on credit answers of subset (a) with located quotes, the share whose first cited unit
+  holds a quote; and a sample of credit answers with their first unit (``--sample``) to read;
 - wall time per company (fresh database: extraction, embedding and grading) and peak memory;
 - baselines: the majority result per element learned from the other companies, and carrying
   the previous edition's answer forward (on the rows that have one, and as a complete grader
@@ -28,6 +35,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import random
 import resource
 import sys
 import tempfile
@@ -37,6 +46,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
+HELD_OUT = ("Amazon", "Apple", "Facebook", "Google", "Orange", "Tencent", "Twitter", "Baidu", "Alibaba")
 
 
 def main() -> int:
@@ -45,7 +55,30 @@ def main() -> int:
     ap.add_argument("--rdr", type=Path, default=SHARED / "rdr")
     ap.add_argument("--no-prior", action="store_true", help="skip the --prior runs")
     ap.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    ap.add_argument("--judge", type=Path, default=HERE / "models" / "support-en-heldout", help="English passage judge trained without the pack's companies")
+    ap.add_argument("--multi", type=Path, help="multilingual judge trained without the pack's companies (default: trained here)")
+    ap.add_argument("--capp", type=Path, default=SHARED / "capp130" / "annotation")
+    ap.add_argument("--save-graders", type=Path, help="keep the company-split graders here (grader-<Company>.json)")
+    ap.add_argument("--sample", type=Path, help="write 20 random credit answers of subset (a) with their first cited unit here")
     args = ap.parse_args()
+    if not (args.judge / "config.json").is_file():
+        sys.exit(f"{args.judge}: no English passage judge there; build one without the pack's companies:\n"
+                 f"  tools/train_support.py pairs --exclude {','.join(HELD_OUT)} --out build/support/heldout.jsonl\n"
+                 f"  tools/train_support.py fit build/support/heldout.jsonl --out {args.judge}")
+    os.environ["RIGHTSINDEX_SUPPORT_DIR"] = str(args.judge.resolve())
+    tmp_multi = None
+    if args.multi is None:
+        from rightsindex import methodology as m0
+        from rightsindex.evidence import knowledge as k0
+        from rightsindex.evidence.capp import train_multi_judge
+
+        t = time.perf_counter()
+        judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=HELD_OUT, log=lambda s: None)
+        tmp_multi = Path(tempfile.mkdtemp()) / "support_multi.json"
+        judge.save(tmp_multi, trained_on=rep)
+        args.multi = tmp_multi
+        print(f"multilingual judge trained without {', '.join(HELD_OUT)} in {time.perf_counter() - t:.0f} s: {rep}")
+    os.environ["RIGHTSINDEX_MULTI_FILE"] = str(args.multi.resolve())
 
     from rightsindex import methodology as m
     from rightsindex.evidence import knowledge
@@ -63,7 +96,9 @@ def main() -> int:
         t0 = time.perf_counter()
         store = Store.open(f"sqlite:///{tmp / 'train.sqlite'}")
         pack = train_mod.load_pack(args.pack, store, meth, kn, log=lambda s: None)
-        cv = train_mod.cross_validate(pack, meth, kn, log=lambda s: None)
+        from rightsindex.evidence.support import MemoryCache, SupportJudge
+
+        cv = train_mod.cross_validate(pack, meth, kn, log=lambda s: None, judge=SupportJudge.default(cache=MemoryCache()))
         store.close()
         print(f"trained {len(cv.fold_graders)} company-split graders in {time.perf_counter() - t0:.0f} s")
         prior_csv, prior_stats = (None, {})
@@ -81,15 +116,19 @@ def main() -> int:
                 g.override_threshold, _ = train_mod.tune_override(meth, cv, [x for x in pack.labels if x.company != c], priors)
             graders[c] = tmp / f"grader-{c}.json"
             g.save(graders[c])
+            if args.save_graders:
+                args.save_graders.mkdir(parents=True, exist_ok=True)
+                g.save(args.save_graders / f"grader-{c}.json")
 
         runs = {"assess": None, "assess --prior": prior_csv} if prior_csv else {"assess": None}
         predicted: dict[str, dict] = {}
         evidence: dict[str, dict] = {}
+        confidence: dict[str, dict] = {}
         prior_of: dict = {}
         seconds: dict[str, dict[str, float]] = defaultdict(dict)
         for name, prior in runs.items():
             db = f"sqlite:///{tmp / (name.replace(' ', '').replace('-', '') + '.sqlite')}"
-            predicted[name], evidence[name] = {}, {}
+            predicted[name], evidence[name], confidence[name] = {}, {}, {}
             for c in pack.companies:
                 t = time.perf_counter()
                 res = assess(
@@ -102,6 +141,7 @@ def main() -> int:
                         key = (r["Company"], r["Service"], r["Element"])
                         predicted[name][key] = r["Result"]
                         evidence[name][key] = json.loads(r["Evidence"]) if r["Evidence"] else []
+                        confidence[name][key] = float(r["Confidence"]) if r["Confidence"] not in ("", "NA") else 0.0
                         if r["PriorResult"] != "NA":
                             prior_of[key] = r["PriorResult"]
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -184,6 +224,45 @@ def main() -> int:
               f"{sum(no_docs.values())} ({', '.join(f'{k} {v}' for k, v in sorted(no_docs.items())) or 'none'})")
         figures["prior_lost"] = {"rows": len(lost), "level_without_documents": dict(no_docs)}
 
+    # where the grader is surest: the most confident half of subset (a)
+    a_keys = [(g.company, g.level, g.element) for g in gold_a if predicted["assess"].get((g.company, g.level, g.element), "NA") != "NA"]
+    ranked = sorted(a_keys, key=lambda k: -confidence["assess"].get(k, 0.0))
+    top = set(ranked[: len(ranked) // 2])
+    rep = agreement_report(meth, [g for g in gold_a if (g.company, g.level, g.element) in top], predicted["assess"])
+    print(f"\nmost confident half of subset (a): agreement {rep['all'].line()} (confidence ≥ {confidence['assess'][ranked[len(ranked) // 2 - 1]]:.2f})")
+    figures["confident_half_a"] = {"agreement": rep["all"].agreement, "kappa": rep["all"].kappa, "n": rep["all"].n}
+
+    # support: does the first cited unit of a credit answer hold what the researchers quoted?
+    by_row = defaultdict(list)
+    for q in pack.quotes:
+        by_row[(q.company, q.level, q.element)].append(q)
+    held = total = 0
+    credit_a = []
+    for g in gold_a:
+        k = (g.company, g.level, g.element)
+        res = predicted["assess"].get(k)
+        if res not in ("yes", "partial"):
+            continue
+        credit_a.append(k)
+        ev = evidence["assess"].get(k) or []
+        if not by_row.get(k) or not ev or ev[0].get("basis") == "document":
+            continue
+        total += 1
+        held += any(train_mod.contains_quote(ev[0], q, texts.get((q.company, q.path), "")[q.start : q.end]) for q in by_row[k])
+    print(f"support: first cited unit holds a located quote in {held} of {total} credit answers of subset (a) with located quotes ({held / max(total, 1):.3f})")
+    figures["first_unit_holds_quote"] = {"held": held, "of": total}
+    if args.sample:
+        rnd = random.Random(20)
+        lines = []
+        for k in rnd.sample(credit_a, min(20, len(credit_a))):
+            ev = evidence["assess"][k][0]
+            el = meth.elements[k[2]]
+            gold_result = next(g.result for g in gold_a if (g.company, g.level, g.element) == k)
+            lines.append(f"## {k[0]} / {k[1]} / {el.label} — ours: {predicted['assess'][k]}, RDR: {gold_result}\n"
+                         f"Q: {el.question}\nfirst unit ({ev['path']}, support {ev.get('support', 'n/a')}): {' '.join(ev['text'].split())[:900]}\n")
+        args.sample.write_text("\n".join(lines), "utf-8")
+        print(f"wrote {len(lines)} credit answers with their first cited unit to {args.sample}")
+
     # evidence recall@5: without a prior, and with it (the 2019 comments' quotes lead the evidence)
     for name in evidence:
         hit = total = 0
@@ -204,6 +283,8 @@ def main() -> int:
     figures["seconds"], figures["peak_mib"] = seconds, peak
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, default=str))
+    if tmp_multi is not None:
+        tmp_multi.unlink(missing_ok=True)
     return 0
 
 

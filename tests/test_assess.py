@@ -256,7 +256,7 @@ def test_a_list_cited_whole_is_changed_when_one_of_its_items_goes():
     are still there verbatim, but the cited text is not: the prior must be re-graded, not carried."""
     import numpy as np
 
-    from rightsindex.evidence.judge import Prior, _prior_passages
+    from rightsindex.evidence.priors import Prior, _prior_passages
     from rightsindex.evidence.passages import CompanyPassages, PassageRow
 
     def version(vid: int, parts: list[tuple[str, str]]) -> tuple[str, list[PassageRow]]:

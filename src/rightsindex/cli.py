@@ -525,7 +525,12 @@ def assess_cmd(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
     allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
-    """Grade every element for every company of a manifest, citing passages; score as RDR does."""
+    """Grade every element for every company of a manifest, citing passages; score as RDR does.
+
+    Exit status: 0 when every company was graded from readable documents; 1 when a company has no
+    readable document (the outputs are still written, its answers marked "no readable document");
+    2 for a bad manifest, prior or option.
+    """
     from .corpus.manifest import ManifestError
     from .elementcsv import ElementCSVError
     from .pipeline import AssessError, assess
@@ -569,6 +574,13 @@ def assess_cmd(
     print(f"report: {result.files['report']}")
     print(f"element scores: {result.files['element-scores.csv']}   scores: {result.files['scores.json']}")
     print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
+    if result.unreadable:
+        err.print(
+            f"[bold red]no readable document:[/] {', '.join(result.unreadable)} — none of its documents could be read, so its "
+            "answers are \"no disclosure found\" with no confidence (status \"no readable document\"), not a measured zero. "
+            "Exit status 1.", markup=True, soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 # -- publish ------------------------------------------------------------------------------------
@@ -647,9 +659,14 @@ def train_cmd(
     rdr: Path = typer.Option(Path("../shared/data/rdr/2020/element-scores"), "--rdr", help="RDR element results whose quotes and answers the grader learns from."),
     capp: Optional[Path] = typer.Option(Path("../shared/data/capp130/annotation"), "--capp", help="CAPP-130 annotation folder (Chinese expansions)."),
     rebuild_knowledge: bool = typer.Option(False, "--rebuild-knowledge", help="Re-embed quotes and queries even if knowledge.npz exists."),
+    rebuild_multi: bool = typer.Option(False, "--rebuild-multi", help="Retrain the multilingual passage judge even if support_multi.json exists."),
+    judge_dir: Optional[Path] = typer.Option(None, "--judge", help="English passage judge whose readings the decision model learns from (default: the shipped one; for stacking, one built by tools/train_support.py without the pack's companies)."),
     db: Optional[str] = typer.Option(None, "--db", help="Database for the pack's documents (default: a temporary SQLite file)."),
 ) -> None:
-    """Build the grader's knowledge and models from public data; writes them into the package."""
+    """Build the grader's knowledge and models from public data; writes them into the package.
+
+    The English passage judge (a cross-encoder) is built separately by tools/train_support.py,
+    which needs torch; everything here runs on the package's own dependencies."""
     import tempfile
     import time
 
@@ -667,11 +684,24 @@ def train_cmd(
         kn.save()
         knowledge_mod.load.cache_clear()
         err.print(f"wrote {knowledge_mod.KNOWLEDGE_FILE}")
+    from .evidence import support as support_mod
+
+    if capp is not None and capp.is_dir() and (rebuild_multi or not support_mod.MULTI_FILE.is_file()):
+        from .evidence.capp import train_multi_judge
+
+        multi, report = train_multi_judge(capp, meth22, knowledge_mod.load().for_methodology("rdr-2022"), log=lambda s: err.print(s))
+        multi.save(support_mod.MULTI_FILE, trained_on=report)
+        support_mod.multi_judge.cache_clear()
+        err.print(f"wrote {support_mod.MULTI_FILE}")
     kn = knowledge_mod.load().for_methodology("rdr-2020")
+    cross = support_mod.CrossEncoder(judge_dir) if judge_dir else support_mod.cross_encoder()
+    if cross is None:
+        raise fail(f"{support_mod.SUPPORT_EN_DIR} is missing: build the English passage judge with tools/train_support.py first")
+    judge = support_mod.SupportJudge(cross, support_mod.multi_judge(), support_mod.MemoryCache())
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(db or f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
         p = train_mod.load_pack(pack, store, meth20, kn, log=lambda s: err.print(s))
-        cv = train_mod.cross_validate(p, meth20, kn, log=lambda s: err.print(s))
+        cv = train_mod.cross_validate(p, meth20, kn, log=lambda s: err.print(s), judge=judge)
         store.close()
     grader = cv.grader
     rdr_root = rdr.parent.parent  # …/rdr/2020/element-scores → …/rdr

@@ -41,9 +41,14 @@ class AssessResult:
     assessment_id: int
     out: Path
     ingest: IngestReport
-    companies: dict[str, dict] = field(default_factory=dict)  # company -> {"seconds", "reused", "judgments"}
+    companies: dict[str, dict] = field(default_factory=dict)  # company -> {"seconds", "reused", "judgments", "readable"}
     scores: dict = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def unreadable(self) -> list[str]:
+        """Companies none of whose documents could be read: graded "no readable document", not zero."""
+        return [c for c, info in self.companies.items() if not info.get("readable", True)]
 
 
 def _sha(*parts: str | bytes) -> str:
@@ -56,15 +61,16 @@ def _sha(*parts: str | bytes) -> str:
 
 # How evidence is chosen and cut, apart from the models: part of the model version, so stored
 # judgments of an earlier way are graded again rather than reused (2: lists cited whole).
-EVIDENCE_VERSION = 2
+EVIDENCE_VERSION = 3  # 3: credit only on a passage the judge reads as disclosing
 
 
 def model_version(grader=None) -> str:
     from .evidence.embed import model_fingerprint
     from .evidence.grader import Grader
+    from .evidence.support import SupportJudge
 
     g = grader or Grader.load()
-    return f"{g.version}+emb.{model_fingerprint()}+ev.{EVIDENCE_VERSION}"
+    return f"{g.version}+emb.{model_fingerprint()}+sup.{SupportJudge.default().version}+ev.{EVIDENCE_VERSION}"
 
 
 # -- priors --------------------------------------------------------------------------------------
@@ -136,6 +142,7 @@ def assess_company(
     from .evidence.grader import Grader
     from .evidence.judge import grade_company
     from .evidence.passages import embed_company, load_company_passages
+    from .evidence.support import StoreCache, SupportJudge
 
     t0 = time.perf_counter()
     store = Store.open(store_url)
@@ -157,7 +164,8 @@ def assess_company(
             select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
         ).first()
         if existing is not None:
-            return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments)}
+            return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments),
+                    "readable": (existing.meta or {}).get("readable", True)}
         earlier = s.scalars(
             select(CompanyRun).where(CompanyRun.cache_key == cache_key, CompanyRun.company_key == company_id).order_by(CompanyRun.id.desc())
         ).first()
@@ -177,14 +185,18 @@ def assess_company(
                     )
                 )
             run.seconds = time.perf_counter() - t0
-            return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments)}
+            return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments),
+                    "readable": (earlier.meta or {}).get("readable", True)}
 
     kn = knowledge_mod.load().for_methodology(meth.id)
     with store.session() as s:
         cp = load_company_passages(s, company_id, {k: v[0] for k, v in versions.items()})
         embed_company(s, cp)
     t_embed = time.perf_counter() - t0
-    judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior)
+    listed = {lvl: sum(d.speaks_for(lvl) for d in company.documents) for lvl in company.levels}
+    with store.session() as s:
+        judge = SupportJudge.default(cache=StoreCache(s, SupportJudge.default().version))
+        judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
     with store.session() as s:
         run = CompanyRun(
             assessment_id=assessment_id,
@@ -195,6 +207,7 @@ def assess_company(
                 "passages": len(cp.rows),
                 "embed_seconds": round(t_embed, 2),
                 "model": model,
+                "readable": bool(cp.rows),
             },
         )
         s.add(run)
@@ -216,7 +229,7 @@ def assess_company(
             for j in judgments
         )
         run.seconds = time.perf_counter() - t0
-    return {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows)}
+    return {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows), "readable": bool(cp.rows)}
 
 
 # -- the whole manifest --------------------------------------------------------------------------
@@ -388,7 +401,7 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
                         "Confidence": "NA" if confidence is None else f"{confidence:.3f}",
                         "Evidence": json.dumps(
                             [
-                                {k: e[k] for k in ("path", "version", "start", "end", "text", "score") if k in e}
+                                {k: e[k] for k in ("path", "version", "start", "end", "text", "score", "support", "basis") if k in e}
                                 for e in (evidence or [])
                             ],
                             ensure_ascii=False,

@@ -1,11 +1,18 @@
-"""Evidence: find the passages that answer each element and grade them.
+"""Evidence: find the passages that answer each element, read them, and grade.
 
-- ``embed``      sentence embeddings (MiniLM int8 ONNX for English, USE multilingual for Chinese)
+- ``embed``      sentence embeddings (MiniLM int8 ONNX for English, USE multilingual for the rest)
 - ``knowledge``  per-element queries, researchers' quotes (learned expansions) and priors
-- ``passages``   a company's candidate passages with cached vectors
-- ``features``   element × passage relevance features; judgment features
-- ``grader``     the swappable grader (fit / predict_proba / predict / explain)
+- ``passages``   a company's candidate passages (and documents) with cached vectors
+- ``features``   element × passage relevance features (the ranker's and the multilingual judge's inputs)
+- ``support``    the passage judge: does this text disclose what the element asks? (cross-encoder
+                 for English, multilingual model for Chinese and other languages)
+- ``decision``   from what the judge read to an answer; the rule that credit needs a disclosing passage
+- ``access``     access elements (easy to find, home language, understandable) from the documents
+- ``priors``     last edition's answers as the starting point (``--prior``), new services included
+- ``citing``     evidence units and the evidence items a judgment stores
+- ``grader``     the swappable grader (fit / predict_proba / predict / explain) and the rule's thresholds
 - ``judge``      ``grade_company``: every element at every level, with cited passages
 - ``train``      training and company-split cross-validation on an evaluation pack
+- ``capp``       CAPP-130 Chinese sentences as training signal for the multilingual judge
 - ``evaluate``   agreement, κ, evidence recall, indicator error
 """

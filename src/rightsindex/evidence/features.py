@@ -1,4 +1,4 @@
-"""Features: element × passage relevance signals, and per-judgment signals for the grader.
+"""Features: element × passage relevance signals (the ranker's inputs and the multilingual judge's).
 
 Everything here is pure numpy over a company's passages (``passages.CompanyPassages``) and the
 element knowledge (``knowledge.Knowledge``); ``exclude`` names companies whose quotes and priors
@@ -7,7 +7,6 @@ must not be used (company-split evaluation).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,13 +54,6 @@ _Z_OF = {
     "z_sim_indicator_quote_max": "sim_indicator_quote_max",
     "z_bm25_quote_terms": "bm25_quote_terms",
 }
-
-_NEGATION = re.compile(
-    r"\b(?:do(?:es)? not|don't|doesn't|will not|won't|never|cannot|can't|not (?:be |been )?(?:share|sell|disclose|notify|provide|collect|use|track|require|allow)|no longer)\b|不会|不得|不向|不提供|不收集|不共享|无法",
-    re.I,
-)
-_HEDGE = re.compile(r"\b(?:may|might|could|from time to time|at (?:our|its) (?:sole )?discretion|some|certain)\b|可能|或许|必要时", re.I)
-
 
 def _group_max(sim: np.ndarray, groups: np.ndarray, n_groups: int, fill: np.ndarray) -> np.ndarray:
     """Max of ``sim`` rows per group (rows sorted or not); rows of empty groups take ``fill``."""
@@ -204,7 +196,7 @@ def passage_scores(
     F = np.zeros((len(PASSAGE_FEATURES), E, P), dtype=np.float32)
     if P == 0:
         return PassageScores(elements, F)
-    zh = cp.is_zh if force is None else np.full(P, force == "use")
+    zh = cp.multilingual if force is None else np.full(P, force == "use")
     keep = kn.quote_mask(exclude)
     q_el = kn.quote_element[keep]
     # each element also borrows the quotes of its indicator's other elements
@@ -251,91 +243,3 @@ def passage_scores(
     F[7] = np.array([r.kind == "item" for r in cp.rows], dtype=np.float32)[None, :]
     F[8] = np.array([r.kind == "table" for r in cp.rows], dtype=np.float32)[None, :]
     return PassageScores(elements, F)
-
-
-# -- judgment features -----------------------------------------------------------------------------
-
-ABS_RELEVANT = 0.6  # best-sentence similarity to researchers' quotes above which a passage is on topic
-
-JUDGMENT_FEATURES = (
-    "prior_yes",
-    "prior_partial",
-    "prior_no",
-    "prior_ndf",
-    "quote_sim_1",  # best-sentence similarity to researchers' quotes of the 1st, 2nd, 3rd passage cited
-    "quote_sim_2",
-    "quote_sim_3",
-    "quote_sim_mean5",
-    "n_on_topic",
-    "sim_query_1",
-    "sim_quote_1",
-    "bm25_1",
-    "negation",
-    "hedge",
-    "service_level",
-    "has_passages",
-    "log_passages",
-    "zh_top",
-    "cat_G",
-    "cat_F",
-    "cat_P",
-    # absolute (not company-relative) closeness of the level's best passages
-    "max_sent_quote",
-    "max_quote_centroid",
-    "max_sent_query",
-)
-
-
-def judgment_features(
-    relevance: np.ndarray,  # (P,) ranker scores for this element at this level (chooses the passages)
-    idx: np.ndarray,  # passage indices of those logits
-    ps: PassageScores,
-    e_row: int,
-    cp: CompanyPassages,
-    prior: np.ndarray,  # (4,)
-    service_level: bool,
-    category: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Feature vector for one judgment, and the indices of its top passages (best first)."""
-    x = np.zeros(len(JUDGMENT_FEATURES), dtype=np.float32)
-    x[0:4] = prior
-    x[14] = float(service_level)
-    x[18 + "GFP".index(category)] = 1.0
-    if len(idx) == 0:
-        x[4:8] = 0.0
-        return x, idx
-    # the best passages, identical texts (the same clause in several documents) counted once
-    k = min(15, len(idx))
-    top_local = np.argpartition(-relevance, k - 1)[:k] if len(idx) > k else np.arange(len(idx))
-    top_local = top_local[np.argsort(-relevance[top_local], kind="stable")]
-    seen: set[str] = set()
-    unique = []
-    for t in top_local:
-        key = cp.rows[int(idx[t])].text_sha256
-        if key not in seen:
-            seen.add(key)
-            unique.append(t)
-        if len(unique) == 5:
-            break
-    top_local = np.array(unique, dtype=int)
-    top = idx[top_local]
-    r = relevance[top_local]
-    # absolute closeness of the chosen passages (what they say, not how they rank in the company)
-    abs_q = ps.values[PASSAGE_FEATURES.index("sent_sim_quote_max"), e_row, top]
-    x[4] = abs_q[0]
-    x[5] = abs_q[1] if len(abs_q) > 1 else abs_q[0]
-    x[6] = abs_q[2] if len(abs_q) > 2 else x[5]
-    x[7] = float(np.mean(abs_q))
-    x[8] = float(np.log1p(np.sum(ps.values[PASSAGE_FEATURES.index("sent_sim_quote_max"), e_row, idx] > ABS_RELEVANT)))
-    x[9] = ps.values[0, e_row, top[0]]
-    x[10] = ps.values[1, e_row, top[0]]
-    x[11] = ps.values[5, e_row, top[0]]
-    texts = [cp.rows[i].text for i in top[:3]]
-    x[12] = float(any(_NEGATION.search(t) for t in texts))
-    x[13] = float(any(_HEDGE.search(t) for t in texts))
-    x[15] = 1.0
-    x[16] = float(np.log1p(len(idx)))
-    x[17] = float(cp.rows[top[0]].language == "zh")
-    for k, name in ((21, "sent_sim_quote_max"), (22, "sim_quote_centroid"), (23, "sent_sim_query")):
-        x[k] = float(ps.values[PASSAGE_FEATURES.index(name), e_row, idx].max())
-    return x, top

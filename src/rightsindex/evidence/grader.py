@@ -1,4 +1,4 @@
-"""The grader: a passage ranker and a judgment classifier, both calibrated linear models.
+"""The grader: a passage ranker and an element decision model, both linear, and the rule's thresholds.
 
 One interface for any grader (scikit-learn style): ``fit(X, y)``, ``predict_proba(X)``,
 ``predict(X)``, ``explain(x)``; a better model drops in by implementing the same surface and
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import JUDGMENT_FEATURES, PASSAGE_FEATURES
+from .decision import DECISION_FEATURES
+from .features import PASSAGE_FEATURES
 from .knowledge import DATA_DIR, RESULT_CLASSES
 
 GRADER_FILE = DATA_DIR / "grader.json"
@@ -127,7 +128,14 @@ DEFAULT_RANKER = {"z_bm25_quote_terms": 1.0, "z_sent_sim_quote_max": 1.0, "z_sim
 
 @dataclass
 class Grader:
-    """Passage ranker + judgment classifier + prior-handling threshold.
+    """Passage ranker + element decision model + the thresholds of the rule.
+
+    - ``candidates``: how many of the best-ranked units the passage judge reads per element and level;
+    - ``support_threshold``: support (partial or full) the best cited unit needs for a credit answer;
+    - ``refusal_threshold``: refusal probability a unit needs for a "no";
+    - ``prior_support``: support a passage needs to keep last edition's credit answer when the
+      passages it rested on cannot be found (``--prior``);
+    - ``access_confidence``: confidence of the answers to access elements (from the pack).
 
     The ranker is a weighted sum of passage features that are already relative to the company's
     other passages (z-scores per element): lexical matches with the words of researchers' quotes,
@@ -140,12 +148,17 @@ class Grader:
     classifier: LinearModel
     ranker: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RANKER))
     override_threshold: float = 0.9  # with --prior: confidence needed to overrule an unchanged prior
+    candidates: int = 8
+    support_threshold: float = 0.5
+    refusal_threshold: float = 0.5
+    prior_support: float = 0.2
+    access_confidence: dict = field(default_factory=lambda: {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7})
     version: str = "untrained"
     trained_on: dict = field(default_factory=dict)
 
     @classmethod
     def new(cls, C_grade: float = 0.3) -> "Grader":
-        return cls(classifier=LinearModel(features=JUDGMENT_FEATURES, classes=RESULT_CLASSES, C=C_grade))
+        return cls(classifier=LinearModel(features=DECISION_FEATURES, classes=RESULT_CLASSES, C=C_grade))
 
     def relevance(self, F: np.ndarray) -> np.ndarray:
         """Relevance score of each passage for each element, from features (n_features, E, P)."""
@@ -155,7 +168,7 @@ class Grader:
                 out += np.float32(w) * F[PASSAGE_FEATURES.index(name)]
         return out
 
-    # the scikit-learn-like surface, over judgment feature rows (see features.JUDGMENT_FEATURES)
+    # the scikit-learn-like surface, over decision feature rows (see decision.DECISION_FEATURES)
     def fit(self, X: np.ndarray, y, sample_weight: np.ndarray | None = None) -> "Grader":
         self.classifier.fit(X, np.asarray(y), sample_weight=sample_weight)
         return self
@@ -167,7 +180,7 @@ class Grader:
         return self.classifier.predict(X)
 
     def explain(self, x: np.ndarray, result: str | None = None, top: int = 5) -> list[tuple[str, float]]:
-        """The judgment features that pushed one judgment towards ``result`` the most."""
+        """The decision features that pushed one judgment towards ``result`` the most."""
         return self.classifier.explain(x, result, top)
 
     def save(self, path: Path = GRADER_FILE) -> None:
@@ -176,6 +189,11 @@ class Grader:
             "version": self.version,
             "trained_on": self.trained_on,
             "override_threshold": self.override_threshold,
+            "candidates": self.candidates,
+            "support_threshold": self.support_threshold,
+            "refusal_threshold": self.refusal_threshold,
+            "prior_support": self.prior_support,
+            "access_confidence": self.access_confidence,
             "ranker": self.ranker,
             "classifier": self.classifier.to_dict(),
         }
@@ -190,6 +208,11 @@ class Grader:
             ranker={k: float(v) for k, v in d["ranker"].items()},
             classifier=LinearModel.from_dict(d["classifier"]),
             override_threshold=float(d.get("override_threshold", 0.9)),
+            candidates=int(d.get("candidates", 8)),
+            support_threshold=float(d.get("support_threshold", 0.5)),
+            refusal_threshold=float(d.get("refusal_threshold", 0.5)),
+            prior_support=float(d.get("prior_support", 0.2)),
+            access_confidence=dict(d.get("access_confidence") or {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7}),
             version=d.get("version", "unknown"),
             trained_on=d.get("trained_on", {}),
         )

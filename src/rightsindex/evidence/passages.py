@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..store.models import Company, Document, Embedding, Version
-from .embed import cache_id, encoder, model_for
+from .embed import cache_id, encoder
 
 MIN_CHARS = {"zh": 8}
 DEFAULT_MIN_CHARS = 25
@@ -36,6 +36,19 @@ class PassageRow:
     text: str
     text_sha256: str
     sentences: list = field(default_factory=list)  # [[start, end], …] within text
+    doc_language: str = ""  # the document's language (a stray passage language in it is overruled)
+
+    @property
+    def reader(self) -> str:
+        """The model that reads this passage: MiniLM (and the English judge) for English, USE (and
+        the multilingual judge) for Chinese and other languages. A passage of an English document
+        detected as another Latin-script language (a name, an address) stays English."""
+        lang = (self.language or "").split("-")[0].lower()
+        if lang in ("zh", "ja", "ko"):
+            return "use"
+        if lang in ("", "en"):
+            return "minilm"
+        return "minilm" if (self.doc_language or "en").lower().startswith("en") else "use"
 
     def speaks_for(self, level: str) -> bool:
         return self.levels is None or level in self.levels
@@ -48,6 +61,25 @@ class PassageRow:
 
 
 @dataclass
+class DocumentInfo:
+    """What grading needs to know about a document as a whole (access elements, explanations)."""
+
+    path: str
+    title: str
+    type: str
+    url: str | None
+    language: str
+    levels: tuple[str, ...] | None
+    version_seq: int
+    headings: int = 0  # heading passages in the version
+    items: int = 0  # list items
+    first_row: int | None = None  # index of its first candidate passage in ``CompanyPassages.rows``
+
+    def speaks_for(self, level: str) -> bool:
+        return self.levels is None or level in self.levels
+
+
+@dataclass
 class CompanyPassages:
     company: str
     rows: list[PassageRow]
@@ -57,6 +89,7 @@ class CompanyPassages:
     sent_owner: np.ndarray | None = None  # (S,) passage index of each sentence
     use: np.ndarray | None = None  # (P, 512); zero rows for English passages
     texts: dict[int, str] = field(default_factory=dict)  # version id -> version text (unit texts)
+    docs: dict[str, DocumentInfo] = field(default_factory=dict)  # document key -> what it is
     _units: tuple[np.ndarray, list[list[int]]] | None = field(default=None, repr=False)
 
     def units(self) -> tuple[np.ndarray, list[list[int]]]:
@@ -101,8 +134,9 @@ class CompanyPassages:
         return first.start, last.end, body
 
     @property
-    def is_zh(self) -> np.ndarray:
-        return np.array([model_for(r.language) == "use" for r in self.rows], dtype=bool)
+    def multilingual(self) -> np.ndarray:
+        """Passages read by the multilingual model (Chinese and other non-English text)."""
+        return np.array([r.reader == "use" for r in self.rows], dtype=bool)
 
     def level_mask(self, level: str) -> np.ndarray:
         return np.array([r.speaks_for(level) for r in self.rows], dtype=bool)
@@ -114,6 +148,7 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
     rows: list[PassageRow] = []
     used: dict[str, int] = {}
     texts: dict[int, str] = {}
+    docs: dict[str, DocumentInfo] = {}
     for doc in session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)):
         if version_ids is not None:
             if doc.key not in version_ids:
@@ -126,10 +161,19 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
         used[doc.key] = version.id
         texts[version.id] = version.text
         levels = tuple(doc.levels) if doc.levels is not None else None
+        info = DocumentInfo(
+            path=doc.key, title=doc.title or "", type=doc.type or "", url=doc.url,
+            language=version.language or "", levels=levels, version_seq=version.seq,
+        )
+        docs[doc.key] = info
         for p in version.passages:
             lang = p.language or version.language or ("zh" if _CJK.search(p.text) else "en")
+            info.headings += p.kind == "heading"
+            info.items += p.kind == "item"
             if p.kind == "heading" or len(p.text) < MIN_CHARS.get(lang, DEFAULT_MIN_CHARS):
                 continue
+            if info.first_row is None:
+                info.first_row = len(rows)
             rows.append(
                 PassageRow(
                     passage_id=p.id,
@@ -146,9 +190,10 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
                     text=p.text,
                     text_sha256=p.text_sha256,
                     sentences=[tuple(x) for x in (p.sentences or [])],
+                    doc_language=version.language or "",
                 )
             )
-    return CompanyPassages(company=company_key, rows=rows, versions=used, texts=texts)
+    return CompanyPassages(company=company_key, rows=rows, versions=used, texts=texts, docs=docs)
 
 
 def _insert_ignore(session: Session, rows: list[dict]) -> None:
@@ -205,7 +250,7 @@ def embed_company(session: Session | None, cp: CompanyPassages, *, every_model: 
     n = len(cp.rows)
     cp.minilm = np.zeros((n, 384), dtype=np.float32)
     cp.use = np.zeros((n, 512), dtype=np.float32)
-    en = [i for i, r in enumerate(cp.rows) if every_model or model_for(r.language) == "minilm"]
+    en = [i for i, r in enumerate(cp.rows) if every_model or r.reader == "minilm"]
     texts: list[str] = []
     owner: list[int] = []
     for i in en:
@@ -221,6 +266,6 @@ def embed_company(session: Session | None, cp: CompanyPassages, *, every_model: 
         np.add.at(cp.minilm, cp.sent_owner, vecs)
         norms = np.linalg.norm(cp.minilm, axis=1, keepdims=True)
         cp.minilm = np.where(norms > 0, cp.minilm / np.clip(norms, 1e-9, None), 0.0).astype(np.float32)
-    zh = [i for i, r in enumerate(cp.rows) if every_model or model_for(r.language) == "use"]
+    zh = [i for i, r in enumerate(cp.rows) if every_model or r.reader == "use"]
     if zh:
         cp.use[zh] = embed_texts(session, "use", [cp.rows[i].embed_text for i in zh])

@@ -225,10 +225,11 @@ def best_ranker(grid: list[dict[str, float]], hits: dict[str, np.ndarray], compa
     return grid[int(np.argmax(total))]
 
 
-def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None) -> list[Judgment]:
+def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None, judge=None) -> list[Judgment]:
     spec = pack.manifest.company(company)
     cp = pack.passages[company]
-    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors)
+    listed = {lvl: sum(d.speaks_for(lvl) for d in spec.documents) for lvl in spec.levels}
+    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors, judge=judge, listed=listed)
 
 
 @dataclass
@@ -240,10 +241,16 @@ class CVResult:
 
 
 def cross_validate(
-    pack: Pack, methodology: Methodology, kn: Knowledge, *, C_grade: float = 0.3, cited_weight: float = 1.0, log: Callable = print
+    pack: Pack, methodology: Methodology, kn: Knowledge, *, C_grade: float = 0.3, cited_weight: float = 1.0, log: Callable = print,
+    judge=None,
 ) -> CVResult:
     """``cited_weight``: training weight of judgments whose cited documents are all in the pack
-    (their labels are about text the grader can read) relative to the others."""
+    (their labels are about text the grader can read) relative to the others. ``judge``: the
+    passage judge (default: the shipped one, with an in-memory cache); for honest figures it must
+    not have been trained on the pack's companies."""
+    from .support import MemoryCache, SupportJudge
+
+    judge = judge or SupportJudge.default(cache=MemoryCache())
     companies = pack.companies
     gold = {(g.company, g.level, g.element): g for g in pack.labels}
     grid, hits = ranker_table(pack, kn)
@@ -258,7 +265,7 @@ def cross_validate(
         g.classifier.scale = np.ones(len(g.classifier.features))
         g.classifier.coef = np.zeros((len(RESULT_CLASSES), len(g.classifier.features)))
         g.classifier.intercept = np.zeros(len(RESULT_CLASSES))
-        js = company_judgments(pack, methodology, kn, g, c)
+        js = company_judgments(pack, methodology, kn, g, c, judge=judge)
         feats = {(c, j.level, j.element): j.features for j in js if j.features is not None}
         rows = [k for k in feats if k in gold]
         X = np.array([feats[k] for k in rows], dtype=np.float32).reshape(-1, len(g.classifier.features))
@@ -279,7 +286,7 @@ def cross_validate(
         g.classifier = LinearModel(features=g.classifier.features, classes=RESULT_CLASSES, C=C_grade).fit(X, np.array(y), sample_weight=sw)
         fold_graders[c] = g
         t = time.perf_counter()
-        js = company_judgments(pack, methodology, kn, g, c)
+        js = company_judgments(pack, methodology, kn, g, c, judge=judge)
         seconds[c] = time.perf_counter() - t
         for j in js:
             key = (c, j.level, j.element)

@@ -210,7 +210,7 @@ class Data:
                 "Score": "NA" if points is None else int(points),
                 "Confidence": "NA",
                 "Evidence": json.dumps(
-                    [{f: e[f] for f in ("path", "version", "start", "end", "text", "score") if f in e} for e in ov.get("evidence") or []],
+                    [{f: e[f] for f in ("path", "version", "start", "end", "text", "score", "support") if f in e} for e in ov.get("evidence") or []],
                     ensure_ascii=False,
                 ) if ov["result"] != "NA" else "[]",
                 "Reviewed": "yes",
@@ -280,7 +280,7 @@ class Data:
             for n in ctx["neighbours"]:
                 a, b = max(0, e_start - n["start"]), min(len(n["text"]), e_end - n["start"])
                 neighbours.append({**n, "span": (a, b) if b > a else (0, len(n["text"]))})
-            out.append({**ctx, "neighbours": neighbours, "item": e, "missing": False, "score": e.get("score")})
+            out.append({**ctx, "neighbours": neighbours, "item": e, "missing": False, "score": e.get("score"), "support": e.get("support")})
         docs = {c["doc_id"] for c in out if not c["missing"]}
         latest = dict(s.execute(select(Version.document_id, func.max(Version.seq)).where(Version.document_id.in_(docs)).group_by(Version.document_id)).all()) if docs else {}
         for c in out:

@@ -398,7 +398,12 @@ def router(ctx) -> APIRouter:
             final_info = {"result": final.result, "by": final.updated_by, "at": final.updated_at, "flag": final.needs_rereview,
                           "reason": final.rereview_reason, "comment": final.comment} if final is not None else None
             probs = sorted(((k, v) for k, v in auto["probabilities"].items() if isinstance(v, (int, float))), key=lambda kv: -kv[1])
-            why = [(str(f), float(w)) for f, w in (auto["probabilities"].get("why") or []) if isinstance(w, (int, float))]
+            # the explanation: sentences (this grader) or (feature, weight) pairs (graders before it)
+            raw_why = auto["probabilities"].get("why") or []
+            why = [w for w in raw_why if isinstance(w, str)] or [
+                f"{str(x[0]).replace('_', ' ')} ({float(x[1]):+.2f})" for x in raw_why
+                if isinstance(x, (list, tuple)) and len(x) == 2 and isinstance(x[1], (int, float))
+            ]
             html_context = data.evidence_in_context(s, evidence)
             step_context = html_context if step_evidence == evidence else data.evidence_in_context(s, step_evidence, around=0)
         terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]

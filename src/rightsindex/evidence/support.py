@@ -1,0 +1,360 @@
+"""The passage judge: does this text disclose what the element asks — fully, partly, or not at all?
+
+A grade is a claim about what a company wrote, so every credit answer must rest on a passage that
+this judge reads as disclosing the element. It answers per element and *window* (a sentence or a
+few, at most ``WINDOW_CHARS``; a list's items are read with the sentence that introduces them) with
+probabilities over ``SUPPORT_CLASSES``:
+
+- ``none``: the text does not answer the question;
+- ``partial``: it answers part of it (some types, some services, hedged);
+- ``full``: it answers it;
+- ``refusal``: it answers it in the negative ("we do not notify users…").
+
+A unit's support is that of its best window. Two readers, one interface:
+
+- English: a cross-encoder (all-MiniLM-L6-v2 fine-tuned on element questions paired with the
+  passages RDR's researchers quoted, and with passages they did not credit; int8 ONNX in
+  ``models/support-en``, run with onnxruntime, no torch), built by ``tools/train_support.py``;
+- Chinese and other languages: a calibrated linear model over multilingual (USE) similarities to
+  the element's question and quotes, and a CAPP-130 category classifier trained on Chinese
+  sentences (``data/support_multi.json``), built by ``rightsindex train``.
+
+Outputs are cached in the store's embedding table under the judge's version, keyed by element and
+window text, so a re-run or an unchanged passage is never judged twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .embed import MODELS_DIR, _threads
+
+SUPPORT_CLASSES = ("none", "partial", "full", "refusal")
+WINDOW_CHARS = 360  # English window: about 80 word pieces beside a question of about 35
+ZH_WINDOW_CHARS = 300
+SUPPORT_EN_DIR = Path(os.environ.get("RIGHTSINDEX_SUPPORT_DIR") or MODELS_DIR / "support-en")
+
+
+def supports(p: np.ndarray) -> np.ndarray:
+    """Probability that a text discloses the element at least in part (partial or full)."""
+    p = np.asarray(p)
+    return p[..., 1] + p[..., 2]
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # offsets in the unit's text
+    end: int
+    text: str
+
+
+def windows(text: str, sentences: Sequence[tuple[int, int]], lead: tuple[int, int] | None = None, max_chars: int = WINDOW_CHARS) -> list[Window]:
+    """Consecutive sentences of a unit grouped into windows of at most ``max_chars`` (a longer
+    sentence is a window of its own, cut at ``max_chars``). ``lead`` (a span of the text, e.g. the
+    sentence that introduces a list) is prefixed to every window that does not contain it."""
+    spans = [(a, b) for a, b in sentences if b > a and text[a:b].strip()] or [(0, len(text))]
+    out: list[Window] = []
+    cur: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if not cur:
+            return
+        a, b = cur[0][0], cur[-1][1]
+        body = text[a:b]
+        if lead and not (a <= lead[0] and lead[1] <= b):
+            head = text[lead[0] : lead[1]].strip()
+            body = f"{head} … {body}"
+        out.append(Window(a, b, " ".join(body.split())[: max_chars + 120]))
+
+    for a, b in spans:
+        if cur and b - cur[0][0] > max_chars:
+            flush()
+            cur = []
+        cur.append((a, b))
+    flush()
+    return out
+
+
+class CrossEncoder:
+    """A fine-tuned MiniLM cross-encoder (int8 ONNX): ``[CLS] question [SEP] text [SEP]`` → 4 logits."""
+
+    def __init__(self, model_dir: Path = SUPPORT_EN_DIR, threads: int | None = None, batch_size: int = 32):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        cfg = json.loads((model_dir / "config.json").read_text("utf-8"))
+        self.max_length = int(cfg.get("max_length", 112))
+        self.classes = tuple(cfg.get("classes", SUPPORT_CLASSES))
+        self.temperature = float(cfg.get("temperature", 1.0))
+        self.pad_id = int(cfg.get("pad_token_id", 0))
+        self.batch_size = batch_size
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_length, strategy="only_second")
+        self.tokenizer.no_padding()
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.intra_op_num_threads = threads or _threads()
+        so.inter_op_num_threads = 1
+        onnx = model_dir / cfg.get("onnx_file", "model_int8.onnx")
+        self.session = ort.InferenceSession(str(onnx), sess_options=so, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+        with onnx.open("rb") as fh:
+            head = fh.read(1 << 20)
+        self.version = "ce:" + hashlib.sha256(head + str(onnx.stat().st_size).encode() + json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+
+    def predict_proba(self, queries: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        n = len(texts)
+        out = np.zeros((n, len(SUPPORT_CLASSES)), dtype=np.float32)
+        if n == 0:
+            return out
+        enc = self.tokenizer.encode_batch(list(zip(queries, texts)), add_special_tokens=True)
+        order = sorted(range(n), key=lambda i: len(enc[i].ids), reverse=True)
+        with self._lock:
+            for s in range(0, n, self.batch_size):
+                idx = order[s : s + self.batch_size]
+                seq = max(len(enc[i].ids) for i in idx)
+                ids = np.full((len(idx), seq), self.pad_id, dtype=np.int64)
+                mask = np.zeros_like(ids)
+                types = np.zeros_like(ids)
+                for r, i in enumerate(idx):
+                    e = enc[i]
+                    ids[r, : len(e.ids)] = e.ids
+                    mask[r, : len(e.ids)] = 1
+                    types[r, : len(e.ids)] = e.type_ids
+                feeds = {"input_ids": ids, "attention_mask": mask}
+                if "token_type_ids" in self._inputs:
+                    feeds["token_type_ids"] = types
+                logits = self.session.run(None, feeds)[0] / self.temperature
+                logits -= logits.max(axis=1, keepdims=True)
+                p = np.exp(logits)
+                out[idx] = p / p.sum(axis=1, keepdims=True)
+        return out
+
+
+@lru_cache(maxsize=1)
+def cross_encoder() -> CrossEncoder | None:
+    """The shipped English judge, or None when the package has none (a development checkout)."""
+    if not (SUPPORT_EN_DIR / "config.json").is_file():
+        return None
+    return CrossEncoder()
+
+
+def cache_key(element: str, text: str) -> str:
+    return hashlib.sha256(f"{element}\0{text}".encode("utf-8")).hexdigest()
+
+
+__all__ = ["SUPPORT_CLASSES", "Window", "CrossEncoder", "cross_encoder", "supports", "windows", "cache_key"]
+
+
+# -- the multilingual judge (Chinese and other non-English text) -----------------------------------
+
+MULTI_FEATURES = (
+    "sim_query",
+    "sim_quote_max",
+    "sim_quote_centroid",
+    "sim_zh_expansion",
+    "sim_indicator_quote_max",
+    "z_sim_query",
+    "z_sim_quote_max",
+    "z_sim_quote_centroid",
+    "z_sim_indicator_quote_max",
+    "log_len",
+    "is_item",
+)
+MULTI_FILE = Path(os.environ.get("RIGHTSINDEX_MULTI_FILE") or Path(__file__).parent / "data" / "support_multi.json")
+
+
+class MultiJudge:
+    """Support of non-English passages from multilingual (USE) closeness to the element's question,
+    to what RDR's researchers quoted for it and to CAPP-130's Chinese sentences of its category: a
+    calibrated logistic model trained on CAPP-130's labelled Chinese policies (``rightsindex train``).
+    It says whether a passage speaks to the element, not how fully: its support is split evenly
+    between partial and full, and the decision model weighs it with the language as a feature."""
+
+    def __init__(self, model, version: str):
+        self.model = model
+        self.version = version
+
+    @classmethod
+    def load(cls, path: Path = MULTI_FILE) -> "MultiJudge | None":
+        if not Path(path).is_file():
+            return None
+        from .grader import LinearModel
+
+        d = json.loads(Path(path).read_text("utf-8"))
+        return cls(LinearModel.from_dict(d["model"]), d.get("version", "multi"))
+
+    def save(self, path: Path = MULTI_FILE, trained_on: dict | None = None) -> None:
+        path.write_text(json.dumps({"version": self.version, "trained_on": trained_on or {}, "model": self.model.to_dict()}, indent=1) + "\n", "utf-8")
+
+    @staticmethod
+    def features(ps, e_rows: np.ndarray, passages: np.ndarray) -> np.ndarray:
+        from .features import PASSAGE_FEATURES
+
+        cols = [PASSAGE_FEATURES.index(n) for n in MULTI_FEATURES]
+        return ps.values[cols][:, e_rows, passages].T.astype(np.float32)
+
+    def predict_support(self, ps, e_rows: np.ndarray, passages: np.ndarray) -> np.ndarray:
+        """P(speaks to the element) per (element row, passage) pair."""
+        if len(passages) == 0:
+            return np.zeros(0, dtype=np.float32)
+        p = self.model.predict_proba(self.features(ps, e_rows, passages))
+        return p[:, list(self.model.classes).index("support")].astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def multi_judge() -> MultiJudge | None:
+    return MultiJudge.load()
+
+
+# -- the judge of a company's candidates ---------------------------------------------------------
+
+
+class SupportJudge:
+    """Reads each (element, unit) candidate once: English units window by window with the
+    cross-encoder, other languages with the multilingual judge. ``cache`` (``get(keys)`` /
+    ``put(dict)``) keeps cross-encoder outputs between runs."""
+
+    def __init__(self, cross: CrossEncoder | None, multi: MultiJudge | None, cache=None):
+        self.cross = cross
+        self.multi = multi
+        self.cache = cache
+
+    @classmethod
+    def default(cls, cache=None) -> "SupportJudge":
+        cross = cross_encoder()
+        if cross is None:
+            raise FileNotFoundError(f"{SUPPORT_EN_DIR} is missing: build it with tools/train_support.py (see README)")
+        return cls(cross, multi_judge(), cache)
+
+    @property
+    def version(self) -> str:
+        return f"{self.cross.version if self.cross else 'none'}+{self.multi.version if self.multi else 'none'}"
+
+    def judge(self, methodology, kn, cp, ps, pairs: list[tuple[str, int]], exclude: tuple[str, ...] = ()) -> dict[tuple[str, int], tuple[np.ndarray, tuple[int, int] | None]]:
+        """{(element id, unit): (probabilities over SUPPORT_CLASSES, best window span in the unit)}."""
+        from .knowledge import query_text
+
+        out: dict[tuple[str, int], tuple[np.ndarray, tuple[int, int] | None]] = {}
+        if not pairs:
+            return out
+        unit_of, members = cp.units()
+        zh = cp.multilingual
+        row_of = {e: i for i, e in enumerate(ps.elements)}
+        en_pairs = [(e, u) for e, u in pairs if not zh[members[u][0]]]
+        zh_pairs = [(e, u) for e, u in pairs if zh[members[u][0]]]
+        # English: windows through the cross-encoder, cached by element and window text
+        wins: dict[int, list[Window]] = {}
+        jobs: list[tuple[str, int, int]] = []  # element, unit, window index
+        for e, u in en_pairs:
+            if u not in wins:
+                wins[u] = unit_windows(cp, u)
+            jobs.extend((e, u, k) for k in range(len(wins[u])))
+        keys = [cache_key(e, wins[u][k].text) for e, u, k in jobs]
+        known = self.cache.get(set(keys)) if self.cache is not None and keys else {}
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        if missing:
+            if self.cross is None:
+                raise FileNotFoundError(f"{SUPPORT_EN_DIR} is missing: build it with tools/train_support.py (see README)")
+            queries = {e: query_text(methodology, e) for e in {jobs[i][0] for i in missing}}
+            seen: dict[str, int] = {}
+            todo = []
+            for i in missing:
+                if keys[i] not in seen:
+                    seen[keys[i]] = len(todo)
+                    todo.append(i)
+            probs = self.cross.predict_proba([queries[jobs[i][0]] for i in todo], [wins[jobs[i][1]][jobs[i][2]].text for i in todo])
+            fresh = {keys[i]: probs[seen[keys[i]]] for i in todo}
+            known.update(fresh)
+            if self.cache is not None:
+                self.cache.put(fresh)
+        best: dict[tuple[str, int], tuple[np.ndarray, tuple[int, int]]] = {}
+        for (e, u, k), key in zip(jobs, keys):
+            p = np.asarray(known[key], dtype=np.float32)
+            cur = best.get((e, u))
+            if cur is None or supports(p) > supports(cur[0]) or (supports(p) == supports(cur[0]) and p[3] > cur[0][3]):
+                w = wins[u][k]
+                best[(e, u)] = (p, (w.start, w.end))
+        out.update(best)
+        # other languages: the multilingual judge over each unit's best passage
+        if zh_pairs:
+            if self.multi is None:
+                raise FileNotFoundError(f"{MULTI_FILE} is missing: run `rightsindex train` (see README)")
+            e_rows, passages, owners = [], [], []
+            for n, (e, u) in enumerate(zh_pairs):
+                for i in members[u]:
+                    e_rows.append(row_of[e])
+                    passages.append(i)
+                    owners.append(n)
+            s = self.multi.predict_support(ps, np.array(e_rows), np.array(passages))
+            top = np.zeros(len(zh_pairs), dtype=np.float32)
+            np.maximum.at(top, np.array(owners), s)
+            for (e, u), v in zip(zh_pairs, top):
+                start, end, _ = cp.unit_span(u)
+                out[(e, u)] = (np.array([1.0 - v, v / 2, v / 2, 0.0], dtype=np.float32), (0, end - start))
+        return out
+
+
+def unit_windows(cp, unit: int) -> list[Window]:
+    """The windows of a unit: its sentences in groups; a list's items read with its lead passage."""
+    _, members = cp.units()
+    mem = members[unit]
+    start, end, text = cp.unit_span(unit)
+    sents: list[tuple[int, int]] = []
+    for i in mem:
+        r = cp.rows[i]
+        for a, b in r.sentences or [(0, len(r.text))]:
+            sents.append((r.start - start + a, r.start - start + b))
+    lead = (0, cp.rows[mem[0]].end - start) if len(mem) > 1 else None
+    return windows(text, sents, lead)
+
+
+class MemoryCache(dict):
+    """Judge outputs kept in memory (training, benchmarks)."""
+
+    def get(self, keys):  # type: ignore[override]
+        return {k: self[k] for k in keys if k in self}
+
+    def put(self, values: dict) -> None:
+        self.update(values)
+
+
+class StoreCache:
+    """Judge outputs kept in the store's model-output cache (the embedding table: model version,
+    hash of element and text → float16 probabilities)."""
+
+    def __init__(self, session, version: str):
+        self.session = session
+        self.model = ("sup:" + hashlib.sha256(version.encode()).hexdigest()[:16])
+
+    def get(self, keys: set[str]) -> dict[str, np.ndarray]:
+        from sqlalchemy import select
+
+        from ..store.models import Embedding
+
+        out: dict[str, np.ndarray] = {}
+        keys = list(keys)
+        for s in range(0, len(keys), 500):
+            for k, v in self.session.execute(
+                select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == self.model, Embedding.text_sha256.in_(keys[s : s + 500]))
+            ):
+                out[k] = np.frombuffer(v, dtype=np.float16).astype(np.float32)
+        return out
+
+    def put(self, values: dict[str, np.ndarray]) -> None:
+        from .passages import _insert_ignore
+
+        _insert_ignore(self.session, [{"model": self.model, "text_sha256": k, "vector": np.asarray(v, dtype=np.float16).tobytes()} for k, v in values.items()])
+
+
+__all__ += ["MULTI_FEATURES", "MultiJudge", "SupportJudge", "StoreCache", "MemoryCache", "multi_judge", "unit_windows"]
