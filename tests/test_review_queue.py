@@ -11,6 +11,7 @@ import io
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -145,6 +146,13 @@ def test_element_scores_csv_says_which_rows_need_review(apple, cli):
     assert by_key[(decided["Service"], decided["Element"])]["NeedsReview"] == "no"  # an analyst accepted it
     needing = [r for r in written if r["NeedsReview"] == "yes"]
     assert needing and len(needing) < len([r for r in written if r["Result"] != "NA"])
+
+    # the published site's CSV is the same
+    from rightsindex.publish.site import publish_site
+
+    published = publish_site(apple["url"], apple["tmp"] / "site", aid)
+    site_header, site_rows = csv_rows(Path(published["files"]["element-scores.csv"]))
+    assert site_header == header and [r["NeedsReview"] for r in site_rows] == [r["NeedsReview"] for r in written]
 
     # the CSV is still input for `score` and for `--prior`
     res = cli("score", out / "element-scores.csv", "--methodology", "rdr-2022", "--format", "json")
