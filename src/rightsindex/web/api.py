@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from .. import review
-from ..review import queue as review_queue
 from ..methodology import MethodologyError, normalise_element_id
 from ..publish.scores import scores_json
+from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
 from .pages import require_analyst, require_viewer
