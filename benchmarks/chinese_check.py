@@ -54,7 +54,7 @@ def main() -> int:
     from rightsindex.evidence.capp import train_multi_judge
 
     t = time.perf_counter()
-    judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=tuple(LEVELS), log=lambda s: None)
+    judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=tuple(LEVELS), log=lambda s: None, cache_dir=HERE.parent / "build" / "cache")
     multi = Path(tempfile.mkdtemp()) / "support_multi.json"
     judge.save(multi, trained_on=rep)
     os.environ["RIGHTSINDEX_MULTI_FILE"] = str(multi)

@@ -73,7 +73,7 @@ def main() -> int:
         from rightsindex.evidence.capp import train_multi_judge
 
         t = time.perf_counter()
-        judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=HELD_OUT, log=lambda s: None)
+        judge, rep = train_multi_judge(args.capp, m0.load("rdr-2022"), k0.load().for_methodology("rdr-2022"), exclude=HELD_OUT, log=lambda s: None, cache_dir=HERE.parent / "build" / "cache")
         tmp_multi = Path(tempfile.mkdtemp()) / "support_multi.json"
         judge.save(tmp_multi, trained_on=rep)
         args.multi = tmp_multi

@@ -13,8 +13,9 @@ What it learns, from public data only (every source is attributed in NOTICE):
 
 - **positives**: the passages RDR's researchers quoted when they answered an element (2019 and 2020
   comments: "It states, “…”"), labelled by their answer — yes → full, partial → partial, no →
-  refusal; and, in context, the windows of the evaluation packs' documents that hold a located
-  quote (``--pack``, several allowed);
+  refusal; the quotes of ToS;DR points whose case answers an element (``tools/tosdr_rdr_map.json``);
+  and, in context, the windows of the evaluation packs' documents that hold a located quote
+  (``--pack``, several allowed);
 - **negatives**: (a) a quote paired with a *sibling* element of the same indicator that the same
   company and level answered "no disclosure found" (RDR read the text and found it does not answer
   that question — the finest distinction there is); (b) a quote of another indicator paired with
@@ -60,15 +61,39 @@ def _company(name: str) -> str:
 # -- pairs ----------------------------------------------------------------------------------------
 
 
-def rdr_answers(rdr: Path):
-    """Answers and comment quotes of RDR 2020 and 2019 (2019 elements mapped to 2020 ids)."""
-    from rightsindex.evidence.knowledge import quotes_in
-
+def reliable_2019_labels(rdr: Path, answers20: dict) -> dict[str, str]:
+    """2019 element labels that mean the same question in 2020: where RDR says an answer is the
+    same as in 2019, the 2019 answer found under that label agrees at least 9 times in 10 (5 rows
+    or more). Some labels were renumbered between editions (P5.3, P7.5 agree about 1 time in 30)."""
+    raw19 = {}
+    for f in sorted(glob.glob(str(rdr / "2019" / "*Outcome.csv"))):
+        with open(f, encoding="utf-8-sig", newline="") as fh:
+            for x in csv.DictReader(fh):
+                if x["Scoring_Level"] == "Element":
+                    lvl = {"Group": "Group", "Operating Company": "OpCom"}.get(x["Class"], x["Service_Name"])
+                    raw19[(_company(x["Company"]), lvl, x["Element"])] = x["Answer"].strip().lower()
+    agree = collections.defaultdict(lambda: [0, 0])
     m19 = {}
     with open(rdr / "2020" / "2020-yoy-vs-2019-elements.csv", encoding="utf-8") as fh:
         for x in csv.DictReader(fh):
             if x["NewElement"] == "False":
                 m19[x["ElementLabel"]] = x["Element"]
+            if x["SameAsPrevious"] != "Yes":
+                continue
+            lvl = "OpCom" if x["ColumnLabel"] == "Operating Company" else x["ColumnLabel"]
+            c = _company(x["CompanySheet"])
+            a19, a20 = raw19.get((c, lvl, x["ElementLabel"])), answers20.get((2020, c, lvl, x["Element"]))
+            if a19 is not None and a20 is not None:
+                agree[x["ElementLabel"]][0] += a19 == a20
+                agree[x["ElementLabel"]][1] += 1
+    return {lab: el for lab, el in m19.items() if agree[lab][1] >= 5 and agree[lab][0] >= 0.9 * agree[lab][1]}
+
+
+def rdr_answers(rdr: Path):
+    """Answers and comment quotes of RDR 2020 and 2019 (2019 elements mapped to 2020 ids where the
+    label is reliable, see ``reliable_2019_labels``)."""
+    from rightsindex.evidence.knowledge import quotes_in
+
     answers, quotes = {}, collections.defaultdict(list)
     for f in sorted(glob.glob(str(rdr / "2020" / "element-scores" / "*.csv"))):
         with open(f, encoding="utf-8-sig", newline="") as fh:
@@ -78,6 +103,7 @@ def rdr_answers(rdr: Path):
                 answers[(2020, c, lvl, r["Element"])] = r["Result"]
                 if r["Result"] in LABEL:
                     quotes[(2020, c, lvl, r["Element"])] = quotes_in(r["Comment"])
+    m19 = reliable_2019_labels(rdr, answers)
     for f in sorted(glob.glob(str(rdr / "2019" / "*Outcome.csv"))):
         with open(f, encoding="utf-8-sig", newline="") as fh:
             for x in csv.DictReader(fh):
@@ -90,6 +116,25 @@ def rdr_answers(rdr: Path):
                 if a in LABEL:
                     quotes[(2019, c, lvl, el)] = quotes_in(x.get("Comments", ""))
     return answers, quotes
+
+
+def tosdr_pairs(tosdr: Path, exclude: set[str]) -> list[tuple[str, str, int, str]]:
+    """ToS;DR quotes of the mapped cases, as (element, text, label) positives."""
+    import re
+
+    mapping = json.loads((HERE / "tosdr_rdr_map.json").read_text("utf-8"))
+    prefixes = tuple(p for c, ps in mapping["company_services"].items() if c in exclude for p in ps)
+    label = {"full": 2, "partial": 1, "refusal": 3}
+    out = []
+    with open(tosdr / "tosdr_points_quoted.csv", encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            targets = mapping["cases"].get(r["case"])
+            if not targets or (prefixes and r["services"].lower().startswith(prefixes)):
+                continue
+            text = " ".join(re.sub(r"<[^>]{0,200}>", " ", r["quoteText"] or "").split())
+            if 30 <= len(text) <= 600:
+                out.extend((e, text, label[lab], "tosdr_pos") for e, lab in targets)
+    return list(dict.fromkeys(out))
 
 
 def corpus_fragments(corpus: Path, exclude: set[str], rng) -> list[str]:
@@ -175,7 +220,7 @@ def pack_pairs(pack: Path, exclude: set[str], meth, rng, quoted_for) -> list[tup
                     if r.version_id == vid and min(r.end, span[1]) - max(r.start, span[0]) >= 0.5 * (span[1] - span[0]):
                         u = int(unit_of[i])
                         ustart = cp.rows[members[u][0]].start
-                        for w in unit_windows(cp, u):
+                        for w in unit_windows(cp, u)[0]:
                             if min(ustart + w.end, span[1]) - max(ustart + w.start, span[0]) > 0.3 * (span[1] - span[0]):
                                 out.append((q.element, w.text, LABEL[g.result], "pack_pos"))
                         pos_units[q.element].add(u)
@@ -196,7 +241,7 @@ def pack_pairs(pack: Path, exclude: set[str], meth, rng, quoted_for) -> list[tup
                 for u in sorted(best, key=lambda x: -best[x])[:2]:
                     if u in pos_units[g.element]:
                         continue
-                    ws = unit_windows(cp, u)
+                    ws = unit_windows(cp, u)[0]
                     w = max(ws, key=lambda w: len(w.text))
                     if g.element not in quoted_for.get(w.text, set()):
                         out.append((g.element, w.text, 0, "pack_ndf"))
@@ -230,6 +275,12 @@ def build_pairs(args) -> None:
         for q in qs:
             pos[(e, q)][answers[(y, c, lvl, e)]] += 1
     pairs = [(e, q, LABEL[cnt.most_common(1)[0][0]], "pos") for (e, q), cnt in pos.items()]
+    if args.tosdr.is_dir():
+        td = tosdr_pairs(args.tosdr, exclude)
+        pairs += td
+        for e, q, label, _ in td:
+            pos.setdefault((e, q), collections.Counter())["yes" if label == 2 else "partial" if label == 1 else "no"] += 1
+            quoted_for[q].add(e)
     npos = len(pairs)
     sib = []
     for (y, c, lvl, e), qs in rq.items():
@@ -385,6 +436,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=ROOT / "build" / "support" / "pairs.jsonl")
     p.add_argument("--rdr", type=Path, default=SHARED / "rdr")
     p.add_argument("--corpus", type=Path, default=SHARED / "corpus-2026")
+    p.add_argument("--tosdr", type=Path, default=SHARED / "tosdr")
     p.add_argument("--pack", action="append", help="evaluation pack for in-context pairs (repeatable)")
     p.add_argument("--exclude", default="", help="companies to leave out entirely, comma-separated")
     p.add_argument("--seed", type=int, default=11)

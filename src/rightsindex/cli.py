@@ -689,7 +689,7 @@ def train_cmd(
     if capp is not None and capp.is_dir() and (rebuild_multi or not support_mod.MULTI_FILE.is_file()):
         from .evidence.capp import train_multi_judge
 
-        multi, report = train_multi_judge(capp, meth22, knowledge_mod.load().for_methodology("rdr-2022"), log=lambda s: err.print(s))
+        multi, report = train_multi_judge(capp, meth22, knowledge_mod.load().for_methodology("rdr-2022"), log=lambda s: err.print(s), cache_dir=Path("build") / "cache")
         multi.save(support_mod.MULTI_FILE, trained_on=report)
         support_mod.multi_judge.cache_clear()
         err.print(f"wrote {support_mod.MULTI_FILE}")

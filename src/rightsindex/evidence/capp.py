@@ -62,12 +62,33 @@ def read_capp(capp_dir: Path, capp_map: Path = CAPP_MAP) -> list[CappPolicy]:
     return out
 
 
+def sentence_vectors(policies: list[CappPolicy], cache_dir: Path | None = None) -> list[np.ndarray]:
+    """USE vectors of every policy's sentences, kept in ``cache_dir`` (they take minutes to compute)."""
+    import hashlib
+
+    from .embed import cache_id, encoder
+
+    key = hashlib.sha256((cache_id("use") + "\0" + "\0".join(t for p in policies for t in p.sentences)).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"capp130-use-{key}.npy" if cache_dir else None
+    if path is not None and path.is_file():
+        flat = np.load(path)
+    else:
+        flat = encoder("use").encode([t for p in policies for t in p.sentences])
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, flat.astype(np.float32))
+    out, i = [], 0
+    for p in policies:
+        out.append(flat[i : i + len(p.sentences)])
+        i += len(p.sentences)
+    return out
+
+
 def training_rows(
     policies: list[CappPolicy], methodology: Methodology, kn: Knowledge, *, exclude: tuple[str, ...] = (),
-    per_sentence: int = 4, seed: int = 0, capp_map: Path = CAPP_MAP, log: Callable = print,
+    per_sentence: int = 4, seed: int = 0, capp_map: Path = CAPP_MAP, log: Callable = print, cache_dir: Path | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Judge features, labels (support / none) and policy ids of sampled (sentence, element) pairs."""
-    from .embed import encoder
     from .features import passage_scores
     from .passages import CompanyPassages, PassageRow
     from .support import MultiJudge
@@ -85,7 +106,7 @@ def training_rows(
     privacy = sorted({e for s in supported.values() for e in s})
     others = [row[e] for e in methodology.elements if row[e] not in set(privacy)]
     rng = np.random.default_rng(seed)
-    use = encoder("use")
+    vectors = sentence_vectors(policies, cache_dir)
     X, y, groups = [], [], []
     ex = set(exclude)
     for pid, pol in enumerate(policies):
@@ -100,7 +121,7 @@ def training_rows(
         n = len(rows)
         cp.minilm = np.zeros((n, 384), dtype=np.float32)
         cp.sent_minilm, cp.sent_owner = np.zeros((0, 384), dtype=np.float32), np.zeros(0, dtype=np.int64)
-        cp.use = use.encode(pol.sentences)
+        cp.use = vectors[pid]
         ps = passage_scores(methodology, kn, cp, exclude=exclude)
         e_rows, p_rows, labels = [], [], []
         for i, labs in enumerate(pol.labels):
@@ -123,6 +144,7 @@ def training_rows(
 
 def train_multi_judge(
     capp_dir: Path, methodology: Methodology, kn: Knowledge, *, exclude: tuple[str, ...] = (), log: Callable = print,
+    cache_dir: Path | None = None,
 ):
     """The multilingual judge trained on CAPP-130 (leaving out ``exclude``'s apps), its softmax
     temperature fitted on held-out policies; returns (judge, report)."""
@@ -130,7 +152,7 @@ def train_multi_judge(
     from .support import MULTI_FEATURES, MultiJudge
 
     policies = read_capp(capp_dir)
-    X, y, groups = training_rows(policies, methodology, kn, exclude=exclude, log=log)
+    X, y, groups = training_rows(policies, methodology, kn, exclude=exclude, log=log, cache_dir=cache_dir)
     ids = np.unique(groups)
     held = set(ids[:: 5])  # every fifth policy calibrates and measures
     tr = np.array([g not in held for g in groups])

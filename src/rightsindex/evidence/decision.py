@@ -42,6 +42,7 @@ DECISION_FEATURES = (
     "hedge_1",
     "negation_1",
     "multilingual_1",  # the best unit was read by the multilingual judge (per-language calibration)
+    "support_1_multilingual",  # its support, for the multilingual judge's own slope
     "relevance_1",
     "service_level",
     "cat_G",
@@ -88,8 +89,8 @@ def decision_features(
 ) -> np.ndarray:
     x = np.zeros(len(DECISION_FEATURES), dtype=np.float32)
     x[0:3] = _credit_prior(prior, reversed_scoring)
-    x[13] = float(service_level)
-    x[14 + "GFP".index(category)] = 1.0
+    x[DECISION_FEATURES.index("service_level")] = float(service_level)
+    x[DECISION_FEATURES.index("cat_" + category)] = 1.0
     if not cands:
         return x
     ranked = by_support(cands)
@@ -104,7 +105,8 @@ def decision_features(
     x[9] = float(bool(_HEDGE.search(best)))
     x[10] = float(bool(_NEGATION.search(best)))
     x[11] = float(cp.rows[ranked[0].passage].reader == "use")
-    x[12] = max(c.relevance for c in cands)
+    x[12] = x[3] * x[11]
+    x[13] = max(c.relevance for c in cands)
     return x
 
 

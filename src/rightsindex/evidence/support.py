@@ -55,31 +55,32 @@ class Window:
     start: int  # offsets in the unit's text
     end: int
     text: str
+    sentences: tuple[int, ...] = ()  # indices of the sentences it holds (in the list given to ``windows``)
 
 
 def windows(text: str, sentences: Sequence[tuple[int, int]], lead: tuple[int, int] | None = None, max_chars: int = WINDOW_CHARS) -> list[Window]:
     """Consecutive sentences of a unit grouped into windows of at most ``max_chars`` (a longer
     sentence is a window of its own, cut at ``max_chars``). ``lead`` (a span of the text, e.g. the
     sentence that introduces a list) is prefixed to every window that does not contain it."""
-    spans = [(a, b) for a, b in sentences if b > a and text[a:b].strip()] or [(0, len(text))]
+    spans = [(k, a, b) for k, (a, b) in enumerate(sentences) if b > a and text[a:b].strip()] or [(-1, 0, len(text))]
     out: list[Window] = []
-    cur: list[tuple[int, int]] = []
+    cur: list[tuple[int, int, int]] = []
 
     def flush() -> None:
         if not cur:
             return
-        a, b = cur[0][0], cur[-1][1]
+        a, b = cur[0][1], cur[-1][2]
         body = text[a:b]
         if lead and not (a <= lead[0] and lead[1] <= b):
             head = text[lead[0] : lead[1]].strip()
             body = f"{head} … {body}"
-        out.append(Window(a, b, " ".join(body.split())[: max_chars + 120]))
+        out.append(Window(a, b, " ".join(body.split())[: max_chars + 120], tuple(k for k, _, _ in cur if k >= 0)))
 
-    for a, b in spans:
-        if cur and b - cur[0][0] > max_chars:
+    for k, a, b in spans:
+        if cur and b - cur[0][1] > max_chars:
             flush()
             cur = []
-        cur.append((a, b))
+        cur.append((k, a, b))
     flush()
     return out
 
@@ -225,10 +226,26 @@ class SupportJudge:
     cross-encoder, other languages with the multilingual judge. ``cache`` (``get(keys)`` /
     ``put(dict)``) keeps cross-encoder outputs between runs."""
 
+    max_windows = 2  # windows read per unit and element (the closest by MiniLM)
+
     def __init__(self, cross: CrossEncoder | None, multi: MultiJudge | None, cache=None):
         self.cross = cross
         self.multi = multi
         self.cache = cache
+        self._targets: dict[tuple[str, ...], np.ndarray] = {}
+
+    def _closeness(self, kn, exclude: tuple[str, ...]) -> np.ndarray:
+        """Per element, the direction a window should point to: its question plus the centroid of
+        the quotes researchers gave for it (other companies'), MiniLM space."""
+        key = tuple(sorted(exclude))
+        if key not in self._targets:
+            keep = kn.quote_mask(exclude)
+            cent = np.zeros_like(kn.query_minilm)
+            np.add.at(cent, kn.quote_element[keep], kn.quote_minilm[keep])
+            norms = np.linalg.norm(cent, axis=1, keepdims=True)
+            cent = np.where(norms > 0, cent / np.clip(norms, 1e-9, None), 0.0)
+            self._targets[key] = (kn.query_minilm + cent).astype(np.float32)
+        return self._targets[key]
 
     @classmethod
     def default(cls, cache=None) -> "SupportJudge":
@@ -253,13 +270,24 @@ class SupportJudge:
         row_of = {e: i for i, e in enumerate(ps.elements)}
         en_pairs = [(e, u) for e, u in pairs if not zh[members[u][0]]]
         zh_pairs = [(e, u) for e, u in pairs if zh[members[u][0]]]
-        # English: windows through the cross-encoder, cached by element and window text
+        # English: windows through the cross-encoder, cached by element and window text; of a long
+        # unit, only the ``max_windows`` windows closest to the question and its quotes (MiniLM)
         wins: dict[int, list[Window]] = {}
+        vecs: dict[int, list[int]] = {}
+        rows_of = sentence_vector_rows(cp)
+        closeness = self._closeness(kn, exclude)
         jobs: list[tuple[str, int, int]] = []  # element, unit, window index
         for e, u in en_pairs:
             if u not in wins:
-                wins[u] = unit_windows(cp, u)
-            jobs.extend((e, u, k) for k in range(len(wins[u])))
+                wins[u], vecs[u] = unit_windows(cp, u, rows_of)
+            ks = range(len(wins[u]))
+            if len(wins[u]) > self.max_windows and cp.sent_minilm is not None and len(cp.sent_minilm):
+                target = closeness[row_of[e]]
+                def score(k: int) -> float:
+                    rows = [vecs[u][i] for i in wins[u][k].sentences if vecs[u][i] >= 0]
+                    return float((cp.sent_minilm[rows] @ target).max()) if rows else -1.0
+                ks = sorted(ks, key=score, reverse=True)[: self.max_windows]
+            jobs.extend((e, u, k) for k in ks)
         keys = [cache_key(e, wins[u][k].text) for e, u, k in jobs]
         known = self.cache.get(set(keys)) if self.cache is not None and keys else {}
         missing = [i for i, key in enumerate(keys) if key not in known]
@@ -305,18 +333,32 @@ class SupportJudge:
         return out
 
 
-def unit_windows(cp, unit: int) -> list[Window]:
-    """The windows of a unit: its sentences in groups; a list's items read with its lead passage."""
+def unit_windows(cp, unit: int, vector_rows: dict[int, list[int]] | None = None) -> tuple[list[Window], list[int]]:
+    """The windows of a unit — its sentences in groups, a list's items read with its lead passage —
+    and, per sentence of the unit, the row of its MiniLM vector in ``cp.sent_minilm`` (-1: none).
+    ``vector_rows`` maps a passage to its sentence vector rows (see ``sentence_vector_rows``)."""
     _, members = cp.units()
     mem = members[unit]
     start, end, text = cp.unit_span(unit)
     sents: list[tuple[int, int]] = []
+    vec: list[int] = []
     for i in mem:
         r = cp.rows[i]
+        rows = iter((vector_rows or {}).get(i, []))
         for a, b in r.sentences or [(0, len(r.text))]:
             sents.append((r.start - start + a, r.start - start + b))
+            vec.append(next(rows, -1) if b - a >= 3 else -1)  # embed_company skips shorter ones
     lead = (0, cp.rows[mem[0]].end - start) if len(mem) > 1 else None
-    return windows(text, sents, lead)
+    return windows(text, sents, lead), vec
+
+
+def sentence_vector_rows(cp) -> dict[int, list[int]]:
+    """Passage index → rows of its sentence vectors in ``cp.sent_minilm`` (in sentence order)."""
+    out: dict[int, list[int]] = {}
+    if cp.sent_owner is not None:
+        for k, i in enumerate(cp.sent_owner):
+            out.setdefault(int(i), []).append(k)
+    return out
 
 
 class MemoryCache(dict):
