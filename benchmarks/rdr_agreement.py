@@ -232,6 +232,23 @@ def main() -> int:
     print(f"\nmost confident half of subset (a): agreement {rep['all'].line()} (confidence ≥ {confidence['assess'][ranked[len(ranked) // 2 - 1]]:.2f})")
     figures["confident_half_a"] = {"agreement": rep["all"].agreement, "kappa": rep["all"].kappa, "n": rep["all"].n}
 
+    # calibration: does a confidence of 0.8 mean right 8 times in 10? (expected calibration error)
+    for sname, rows in subsets.items():
+        pairs = []
+        for g in rows:
+            k = (g.company, g.level, g.element)
+            res = predicted["assess"].get(k)
+            if res in (None, "NA") or k not in confidence["assess"]:
+                continue
+            rev = meth.elements[g.element].reversed
+            pairs.append((confidence["assess"][k], credit_class(res, rev) == credit_class(g.result, rev)))
+        bins = defaultdict(list)
+        for c, ok in pairs:
+            bins[min(int(c * 10), 9)].append((c, ok))
+        ece = sum(len(b) * abs(sum(c for c, _ in b) / len(b) - sum(ok for _, ok in b) / len(b)) for b in bins.values()) / max(len(pairs), 1)
+        print(f"calibration {sname}: expected calibration error {ece:.3f} over {len(pairs)} answers")
+        figures.setdefault("calibration_ece", {})[sname] = ece
+
     # support: does the first cited unit of a credit answer hold what the researchers quoted?
     by_row = defaultdict(list)
     for q in pack.quotes:

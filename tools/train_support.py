@@ -185,8 +185,10 @@ def pack_pairs(pack: Path, exclude: set[str], meth, rng, quoted_for) -> list[tup
     from rightsindex.corpus.ingest import ingest_manifest
     from rightsindex.store import Store
 
+    import dataclasses
+
     manifest, labels, quotes = read_pack(pack)
-    manifest.companies[:] = [c for c in manifest.companies if _company(c.id) not in exclude]
+    manifest = dataclasses.replace(manifest, companies=tuple(c for c in manifest.companies if _company(c.id) not in exclude))
     keep = {c.id for c in manifest.companies}
     kn = knowledge.load().for_methodology(meth.id)
     row = kn.row

@@ -152,6 +152,7 @@ class Grader:
     support_threshold: float = 0.5
     refusal_threshold: float = 0.5
     prior_support: float = 0.2
+    multilingual_temperature: float | None = None
     access_confidence: dict = field(default_factory=lambda: {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7})
     version: str = "untrained"
     trained_on: dict = field(default_factory=dict)
@@ -174,10 +175,20 @@ class Grader:
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(X)
+        """Calibrated per language: rows whose best passage the multilingual judge read use their own
+        softmax temperature (``multilingual_temperature``), the others the classifier's."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        z = self.classifier.logits(X)
+        t = np.full(len(X), self.classifier.temperature)
+        if "multilingual_1" in self.classifier.features and self.multilingual_temperature:
+            t[X[:, self.classifier.features.index("multilingual_1")] > 0.5] = self.multilingual_temperature
+        z = z / t[:, None]
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X: np.ndarray) -> list[str]:
-        return self.classifier.predict(X)
+        return [self.classifier.classes[i] for i in self.predict_proba(X).argmax(axis=1)]
 
     def explain(self, x: np.ndarray, result: str | None = None, top: int = 5) -> list[tuple[str, float]]:
         """The decision features that pushed one judgment towards ``result`` the most."""
@@ -193,6 +204,7 @@ class Grader:
             "support_threshold": self.support_threshold,
             "refusal_threshold": self.refusal_threshold,
             "prior_support": self.prior_support,
+            "multilingual_temperature": self.multilingual_temperature,
             "access_confidence": self.access_confidence,
             "ranker": self.ranker,
             "classifier": self.classifier.to_dict(),
@@ -212,6 +224,7 @@ class Grader:
             support_threshold=float(d.get("support_threshold", 0.5)),
             refusal_threshold=float(d.get("refusal_threshold", 0.5)),
             prior_support=float(d.get("prior_support", 0.2)),
+            multilingual_temperature=d.get("multilingual_temperature"),
             access_confidence=dict(d.get("access_confidence") or {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7}),
             version=d.get("version", "unknown"),
             trained_on=d.get("trained_on", {}),

@@ -277,7 +277,7 @@ def cross_validate(
     fold_graders: dict[str, Grader] = {}
     oof: dict[tuple[str, str, str], Judgment] = {}
     seconds: dict[str, float] = {}
-    all_z, all_y = [], []
+    all_z, all_y, all_multi = [], [], []
     for c in companies:
         g = fold_rankers[c]
         X = np.vstack([oof_x[o][0] for o in companies if o != c])
@@ -294,6 +294,7 @@ def cross_validate(
             if key in gold and j.features is not None:
                 all_z.append(g.classifier.logits(j.features[None, :])[0])
                 all_y.append(gold[key].result)
+                all_multi.append(bool(j.features[list(g.classifier.features).index("multilingual_1")] > 0.5))
 
     final = Grader.new(C_grade)
     final.ranker = best_ranker(grid, hits, companies)
@@ -305,9 +306,14 @@ def cross_validate(
     probe = LinearModel(features=RESULT_CLASSES, classes=RESULT_CLASSES)
     probe.mean, probe.scale = np.zeros(len(RESULT_CLASSES)), np.ones(len(RESULT_CLASSES))
     probe.coef, probe.intercept = np.eye(len(RESULT_CLASSES)), np.zeros(len(RESULT_CLASSES))
-    final.classifier.temperature = probe.calibrate(np.array(all_z), all_y)
+    multi = np.array(all_multi, dtype=bool)
+    Z, Y = np.array(all_z), np.array(all_y)
+    final.classifier.temperature = probe.calibrate(Z[~multi], list(Y[~multi]))
+    if multi.sum() >= 50:  # per language: the multilingual judge's rows get their own temperature
+        final.multilingual_temperature = probe.calibrate(Z[multi], list(Y[multi]))
     for g in fold_graders.values():
         g.classifier.temperature = final.classifier.temperature
+        g.multilingual_temperature = final.multilingual_temperature
     final.trained_on = {
         "pack": pack.path.name,
         "companies": companies,
