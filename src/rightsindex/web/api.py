@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id
+from ..corpus.versions import current_versions
 from ..publish.scores import scores_json
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
@@ -166,7 +167,7 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             d = data.document(s, doc_id)
             old = data.version(s, d, from_)
-            new = data.version(s, d, to) if to is not None else s.scalars(select(Version).where(Version.document_id == d.id).order_by(Version.seq.desc())).first()
+            new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
             entries, counts = data.diff(old, new)
             return {
                 "document": d.id, "from": old.seq, "to": new.seq, "counts": counts,

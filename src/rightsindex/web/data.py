@@ -282,7 +282,9 @@ class Data:
                 neighbours.append({**n, "span": (a, b) if b > a else (0, len(n["text"]))})
             out.append({**ctx, "neighbours": neighbours, "item": e, "missing": False, "score": e.get("score")})
         docs = {c["doc_id"] for c in out if not c["missing"]}
-        latest = dict(s.execute(select(Version.document_id, func.max(Version.seq)).where(Version.document_id.in_(docs)).group_by(Version.document_id)).all()) if docs else {}
+        from ..corpus.versions import current_versions
+
+        latest = {d: v.seq for d, v in current_versions(s, docs).items()}
         for c in out:
             if not c["missing"]:
                 c["latest_seq"] = latest.get(c["doc_id"])

@@ -514,7 +514,9 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             doc = data.document(s, doc_id)
             v = data.version(s, doc, seq)
-            latest = s.scalars(select(Version.seq).where(Version.document_id == doc.id).order_by(Version.seq.desc()).limit(1)).first()
+            from ..corpus.versions import current_versions
+
+            latest = current_versions(s, [doc.id])[doc.id].seq
             passages = [{"seq": p_.seq, "id": p_.id, "kind": p_.kind, "text": p_.text, "heading": p_.heading} for p_ in v.passages]
             info = {"id": doc.id, "key": doc.key, "title": doc.title or doc.key, "url": doc.url, "company": doc.company.key}
             vi = {"seq": v.seq, "date": version_date(v), "recorded_at": v.recorded_at, "format": v.format, "language": v.language, "source": v.source}
