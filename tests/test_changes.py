@@ -209,3 +209,61 @@ def test_compare_writes_rdrs_year_on_year_csv(watched, cli):
     assert len(list(csv.DictReader(io.StringIO(only_moved.stdout)))) == len(moved)
     table = cli("compare", "1", "2", "--db", db)
     assert table.returncode == 0 and f"{len(moved)} element(s) moved from #1" in " ".join(table.stdout.split())
+
+
+# -- the web app shows the same ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web(watched):
+    from fastapi.testclient import TestClient
+
+    from rightsindex.web import create_app
+
+    _, db, _ = watched
+    return TestClient(create_app(db, public=True))
+
+
+def test_the_web_app_serves_the_same_feed(watched, web):
+    tmp, _, _ = watched
+    changes = json.loads((tmp / "out" / "changes.json").read_text("utf-8"))["changes"]
+    api = web.get("/api/changes")
+    assert api.status_code == 200
+    assert [(c["company"], c["level"], c["element"], c["before"], c["after"]) for c in api.json()["changes"]] == [
+        (c["company"], c["level"], c["element"], c["before"], c["after"]) for c in changes
+    ]
+    atom = web.get("/changes.atom")
+    assert atom.status_code == 200 and atom.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(atom.text)
+    assert not parsed.bozo and len(parsed.entries) == len(changes)
+    page = web.get("/changes")
+    assert page.status_code == 200 and page.text.count('<li><strong><a href="/companies/Tencent/elements/') == len(changes)
+    assert changes[0]["comment"].replace("“", "&#34;")[:20] in page.text or changes[0]["comment"][:20] in page.text
+
+
+def test_the_scorecard_says_what_changed_and_draws_scores_over_time(web):
+    page = web.get("/companies/Tencent?assessment=2")
+    assert page.status_code == 200
+    html = page.text
+    assert 'data-testid="what-changed"' in html and "What changed since assessment #1" in html
+    moved = html.split('data-testid="moved"')[1].split("</table>")[0]
+    assert moved.count("<tr class=") >= 1 and "This is " in moved and ("added:" in moved or "removed:" in moved or "changed" in moved)
+    assert 'data-testid="over-time"' in html and "<svg class=\"chart over-time\"" in html
+    assert html.count('<circle cx=') >= 2 * 4  # two assessments × total, G, F, P
+    indicator = web.get("/companies/Tencent/indicators/P6?assessment=2")
+    assert indicator.status_code == 200 and 'data-testid="over-time"' in indicator.text
+
+
+def test_the_published_site_says_what_changed_and_draws_scores_over_time(watched, tmp_path):
+    from rightsindex.publish.site import publish_site
+
+    _, db, _ = watched
+    publish_site(db, tmp_path / "site", 2)
+    company = (tmp_path / "site" / "company" / "Tencent" / "index.html").read_text("utf-8")
+    assert 'id="changes">What changed since' in company and "(assessment #1)" in company
+    section = company.split('id="changes"')[1].split("</table>")[0]
+    assert section.count("<tr><td class=\"ind\">") >= 1 and "This is " in section
+    assert (tmp_path / "site" / "company" / "Tencent" / "over-time.svg").read_text("utf-8").startswith("<svg")
+    assert 'src="over-time.svg"' in company
+    p6 = (tmp_path / "site" / "company" / "Tencent" / "P06.html").read_text("utf-8")
+    assert '<svg class="sparkline"' in p6

@@ -47,6 +47,7 @@ __all__ = [
     "Move",
     "compare",
     "credit_label",
+    "previous_assessment",
     "resolve_assessment",
     "yoy_csv",
 ]
@@ -92,6 +93,19 @@ def resolve_assessment(session, ref: str | int) -> Assessment:
     if not done:
         raise CompareError(f"no assessment graded the policies in force on {when.isoformat()} (run `rightsindex assess … --as-of {when.isoformat()}`)")
     return max(done, key=lambda x: (assessment_day(x), x.id))
+
+
+def previous_assessment(session, a: Assessment, company_key: str) -> Assessment | None:
+    """The assessment (same methodology) that graded this company last before ``a``: by the day
+    each speaks for (its as-of date, else the day it was made), then by id."""
+    q = (
+        select(Assessment)
+        .join(CompanyRun, CompanyRun.assessment_id == Assessment.id)
+        .where(CompanyRun.company_key == company_key, Assessment.id != a.id, Assessment.methodology == a.methodology)
+    )
+    here = (assessment_day(a), a.id)
+    earlier = [x for x in session.scalars(q) if (assessment_day(x), x.id) < here]
+    return max(earlier, key=lambda x: (assessment_day(x), x.id), default=None)
 
 
 def label(a: Assessment) -> str:
@@ -327,8 +341,10 @@ def _short(text: str, n: int = 240) -> str:
     return t if len(t) <= n else t[: n - 1].rstrip() + "…"
 
 
-def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list[str] | None = None) -> Comparison:
-    """Every element of the two assessments, moved or not (``Comparison.moved``: the moves)."""
+def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list[str] | None = None,
+            rows: tuple[list[dict], list[dict]] | None = None) -> Comparison:
+    """Every element of the two assessments, moved or not (``Comparison.moved``: the moves).
+    ``rows``: both assessments' ``pipeline.element_rows`` when the caller has them already."""
     from .pipeline import element_rows
 
     with store.session() as s:
@@ -338,8 +354,7 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
         runs_b = {r.company_key: dict(r.meta or {}).get("versions", {}) for r in b.runs}
     if info_a["id"] == info_b["id"]:
         raise CompareError(f"both name assessment {info_a['id']}")
-    rows_a, _ = element_rows(store, info_a["id"])
-    rows_b, _ = element_rows(store, info_b["id"])
+    rows_a, rows_b = rows if rows is not None else (element_rows(store, info_a["id"])[0], element_rows(store, info_b["id"])[0])
     meth_b = methodology_mod.load(info_b["methodology"])
     meth_a = meth_b if info_a["methodology"] == info_b["methodology"] else methodology_mod.load(info_a["methodology"])
     key = lambda r: (r["Company"], r["Service"], r["Element"])  # noqa: E731

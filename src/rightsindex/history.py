@@ -29,7 +29,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -226,3 +226,59 @@ def _num(v) -> str:
 
 def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass
+class Point:
+    day: date  # the day the assessment speaks for
+    assessment_id: int
+    scores: object  # scoring.CompanyScores
+    when: datetime | None = None  # its as-of date at midnight UTC, else the moment it was made
+
+
+def company_series(store, company: str, methodology: str, *, limit: int = 60) -> list[Point]:
+    """One company's scores in every assessment that graded it under ``methodology`` (analysts'
+    final decisions applied), oldest first: one point per as-of date (the latest assessment of that
+    date) and one per assessment of the current versions (``assess``, ``watch`` passes).
+
+    Scores straight from the stored results (no evidence or rows built), so that a scorecard can
+    draw the company's score over time at page speed."""
+    from sqlalchemy import select
+
+    from .changes import assessment_day
+    from .review import final_decisions
+    from .scoring import ElementResult, score_company
+    from .store.models import Assessment, Company, CompanyRun, Judgment
+
+    meth = methodology_mod.load(methodology)
+    with store.session() as s:
+        comp = s.scalars(select(Company).where(Company.key == company)).first()
+        label, ctype = (comp.name, comp.type) if comp else (company, "")
+        runs = s.execute(
+            select(Assessment, CompanyRun.id)
+            .join(CompanyRun, CompanyRun.assessment_id == Assessment.id)
+            .where(CompanyRun.company_key == company, Assessment.methodology == methodology)
+        ).all()
+        by_time: dict[datetime, tuple[int, int, date]] = {}
+        for a, run_id in runs:
+            d = assessment_day(a)
+            created = a.created_at if a.created_at.tzinfo else a.created_at.replace(tzinfo=timezone.utc)
+            when = datetime(d.year, d.month, d.day, tzinfo=timezone.utc) if a.as_of is not None else created
+            if when not in by_time or a.id > by_time[when][0]:
+                by_time[when] = (a.id, run_id, d)
+        points = []
+        for when in sorted(by_time)[-limit:]:
+            aid, run_id, d = by_time[when]
+            decisions = {k[1:]: v for k, v in final_decisions(s, aid).items() if k[0] == company}
+            results = []
+            for level, kind, element, result in s.execute(
+                select(Judgment.level, Judgment.service_kind, Judgment.element, Judgment.result).where(Judgment.run_id == run_id)
+            ):
+                if element not in meth.elements:
+                    continue
+                ov = decisions.get((level, element))
+                results.append(ElementResult(company=company, element=element, level=level, result=ov["result"] if ov else result,
+                                             service_kind=kind, company_type=ctype, company_label=label))
+            if results:
+                points.append(Point(d, aid, score_company(meth, results), when))
+    return points

@@ -72,6 +72,17 @@ def router(ctx) -> APIRouter:
         out["assessment"] = {"id": assessment_id}
         return out
 
+    @r.get("/changes", summary="Grades that moved because a policy changed (the watch feed), newest first")
+    def changes(request: Request, company: str | None = None, limit: int = Query(100, ge=1, le=1000)):
+        """Each: company, level, element, before → after, direction, the document whose change moved
+        it, versions on both sides, the passage-level diff and a generated comment — as
+        `rightsindex watch` writes changes.json."""
+        require_viewer(ctx, request)
+        from ..publish.feed import change_dict, recent_changes
+
+        with store.session() as s:
+            return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}
+
     @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
     def ranking(request: Request, assessment: int | None = None, edition: str | None = None):
         require_viewer(ctx, request)
