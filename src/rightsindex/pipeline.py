@@ -145,12 +145,14 @@ def assess_company(
     exclude: tuple[str, ...] = (),
     prior: dict | None = None,
     as_of: str | None = None,
+    prior_answers: dict | None = None,
 ) -> dict:
     """Grade one company and store its judgments in one transaction. Safe to run in a worker.
 
     ``as_of`` (ISO date): grade the versions in force that day. A company graded before under the
     same lineage is re-graded change-aware (``regrade``): answers whose passages did not change
-    are kept as they were."""
+    are kept as they were. Failing that, ``prior_answers`` (an earlier edition's answers from our
+    own CSV, ``regrade.read_prior_answers``) is the base."""
     from .evidence import knowledge as knowledge_mod
     from .evidence.grader import Grader
     from .evidence.judge import grade_company
@@ -215,6 +217,11 @@ def assess_company(
         if base is not None:
             old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
             rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
+        elif prior_answers:
+            from .regrade import prior_base
+
+            prior_judgments, old_side = prior_base(s, prior_answers)
+            rows = regrade(prior_judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
         else:
             rows = regrade((), judgments, Side(), Side(), model=model)
         kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
@@ -292,6 +299,9 @@ def assess(
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
+    from .regrade import read_prior_answers
+
+    prior_answers = read_prior_answers(list(prior)) if prior else {}
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
     from .evidence.grader import Grader
 
@@ -339,6 +349,7 @@ def assess(
         exclude=tuple((exclude or {}).get(c.id, ())),
         prior=prior_map.get(c.id),
         as_of=as_of.isoformat() if as_of else None,
+        prior_answers=prior_answers.get(c.id),
     )
     if workers > 1 and len(selected) > 1:
         from dask.distributed import Client, LocalCluster, as_completed

@@ -51,6 +51,8 @@ __all__ = [
     "find_base",
     "fingerprint",
     "plain",
+    "prior_base",
+    "read_prior_answers",
     "regrade",
     "substance",
 ]
@@ -197,6 +199,98 @@ class Side:
         if cache_key not in self._cache:
             self._cache[cache_key] = needle in self._substance_of(d.version_id)
         return self._cache[cache_key]
+
+
+class CitedSide:
+    """The earlier side known only from a previous edition's own ``element-scores.csv`` (``--prior``
+    with our ``Evidence`` column) when the store does not hold its versions: a text "was there"
+    when one of that edition's cited passages of the same document contains it. (Every answer
+    cites its closest passages, so the cited passages cover what the documents said on the
+    questions; a passage none of them held is taken as new.)"""
+
+    def __init__(self, cited: dict[str, list[str]]):
+        self.docs: dict[str, DocVersion] = {}
+        self._joined = {path: "\x00".join(substance(t) for t in texts) for path, texts in cited.items()}
+
+    def version_id(self, key: str) -> int | None:
+        return None
+
+    def same_text(self, key: str, other) -> bool:
+        return False
+
+    def holds(self, key: str, text: str, *, same_as=None) -> bool:
+        needle = substance(text)
+        return not needle or needle in self._joined.get(key, "")
+
+
+def read_prior_answers(paths: Sequence) -> dict[str, dict[tuple[str, str], dict]]:
+    """Our own earlier ``element-scores.csv`` files (``--prior``): per company, per (level, element),
+    the answer with its comment, confidence and evidence; rows without our ``Evidence`` column
+    (RDR's own files) are left out. Plain data, so it travels to workers."""
+    import csv as _csv
+
+    from .methodology import normalise_element_id
+
+    out: dict[str, dict[tuple[str, str], dict]] = {}
+    for path in paths:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for row in _csv.DictReader(fh):
+                raw = (row.get("Evidence") or "").strip()
+                if not raw or raw == "NA":
+                    continue
+                try:
+                    items = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue
+                level = row["Composite"] if row.get("Branch") == "Company" else row.get("Service", "")
+                conf = row.get("Confidence")
+                out.setdefault(row["Company"], {})[(level, normalise_element_id(row["Element"]))] = {
+                    "result": (row.get("Result") or "").strip(),
+                    "comment": row.get("Comment") or "",
+                    "confidence": float(conf) if conf not in (None, "", "NA") else None,
+                    "evidence": [{k: e.get(k) for k in ("path", "version", "start", "end", "text") if k in e} for e in items if isinstance(e, dict)],
+                }
+    return out
+
+
+def prior_base(session: Session, answers: dict[tuple[str, str], dict]) -> tuple[list, "Side | CitedSide"]:
+    """An earlier edition's answers as a base to re-grade from, and the side they were read on:
+    the store's versions when it holds every cited (document, version) with the cited texts,
+    else what the answers cite (``CitedSide``)."""
+    from types import SimpleNamespace
+
+    from .scoring import normalise_result
+
+    base = []
+    cited: dict[str, list[str]] = {}
+    wanted: dict[str, set[int]] = {}
+    for (level, element), a in answers.items():
+        try:
+            result = normalise_result(a["result"])
+        except Exception:  # noqa: BLE001 - validated by pipeline.read_prior already
+            continue
+        base.append(SimpleNamespace(
+            id=None, level=level, element=element, service_kind=None, result=result, confidence=a["confidence"],
+            probabilities={}, evidence=a["evidence"], prior_result=None, prior_relation=None, comment=a["comment"], fingerprint=None,
+        ))
+        for e in a["evidence"]:
+            if e.get("path") and e.get("text"):
+                cited.setdefault(e["path"], []).append(e["text"])
+                if isinstance(e.get("version"), int):
+                    wanted.setdefault(e["path"], set()).add(e["version"])
+    versions: dict[str, int] = {}
+    if all(len(v) == 1 for v in wanted.values()) and wanted:
+        rows = session.execute(
+            select(Document.key, Version.seq, Version.id).join(Version, Version.document_id == Document.id).where(Document.key.in_(set(wanted)))
+        ).all()
+        for key, seq, vid in rows:
+            if seq in wanted.get(key, ()):
+                versions[key] = vid
+    if wanted and set(versions) == set(wanted):
+        side = Side.load(session, versions)
+        if all(side.holds(p, t) for p, ts in cited.items() for t in ts[:20]):
+            return base, side
+    return base, CitedSide(cited)
 
 
 # -- the base run -------------------------------------------------------------------------------------
@@ -386,6 +480,12 @@ def regrade(
             kept["evidence"] = remap(list(b.evidence or []))
             kept["fingerprint"] = b.fingerprint or fingerprint(model, b.level, b.element, b.evidence or [])
             kept["change"] = {"status": "kept", "base": b.id}
+            if b.id is None:  # an earlier edition's answer (--prior): as apply_priors labels it
+                kept["service_kind"] = f.service_kind
+                kept["probabilities"] = f.probabilities if f.result == b.result else {}
+                kept["prior_result"] = b.result
+                kept["prior_relation"] = "confirmed" if f.result == b.result else "carried"
+                kept["change"] = {"status": "kept", "base": None, "prior": True}
             out.append(kept)
             continue
         why = reason(removed, added, old, new)

@@ -11,8 +11,9 @@ a back-filled history) is appended with the next ``seq`` but takes its place by 
 
 Never twice. A text already recorded for the document is not recorded again: re-reading an older
 copy of a policy adds nothing. The one exception is a revert observed with a date: the text of an
-earlier version coming back, dated after the current version (``A → B → A`` in a dated history),
-is a new version, since from that day the document reads ``A`` again.
+earlier version coming back, dated after the current version (``A → B → A`` in a dated history;
+within one day, recorded later when the source gives the time, as Open Terms Archive commits do),
+is a new version, since from then on the document reads ``A`` again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Sequence
 
 from sqlalchemy import func, select
@@ -59,6 +60,10 @@ def in_force_date(version: Version) -> date:
         return version.version_date
     rec = version.recorded_at
     return rec.date() if isinstance(rec, datetime) else date.fromisoformat(str(rec)[:10])
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 def order_key(version: Version) -> tuple[date, int]:
@@ -130,7 +135,14 @@ def record_version(
     digest = sha256(text)
     if version_with_text(session, document, digest) is not None:
         current = latest_version(session, document)
-        if current is None or current.text_sha256 == digest or version_date is None or version_date <= in_force_date(current):
+        if current is None or current.text_sha256 == digest or version_date is None:
+            return None
+        # a dated revert: later than the current version (by day; within a day, by the time of
+        # recording when the source gives one, as an Open Terms Archive commit does)
+        later = version_date > in_force_date(current) or (
+            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
+        )
+        if not later:
             return None
     seq = (session.scalar(select(func.max(Version.seq)).where(Version.document_id == document.id)) or 0) + 1
     version = Version(
