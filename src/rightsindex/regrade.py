@@ -37,6 +37,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from typing import Any, Iterable, Sequence
 
@@ -65,6 +66,7 @@ _URL = re.compile(r"https?://\S+")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=65536)
 def substance(text: str) -> str:
     """The words of a text, case-folded and run together: what a change must touch to count.
 
@@ -124,7 +126,15 @@ def same_document_text(session: Session, a: int, b: int) -> bool:
     va, vb = session.get(Version, a), session.get(Version, b)
     if va is None or vb is None or va.document_id != vb.document_id:
         return False
-    chain = sorted(session.scalars(select(Version).where(Version.document_id == va.document_id)), key=order_key)
+    from sqlalchemy.orm import load_only
+
+    chain = sorted(
+        session.scalars(
+            select(Version).where(Version.document_id == va.document_id)
+            .options(load_only(Version.id, Version.seq, Version.version_date, Version.recorded_at, Version.raw_sha256, Version.meta))
+        ),
+        key=order_key,
+    )
     ids = [v.id for v in chain]
     i, j = sorted((ids.index(a), ids.index(b)))
     return all(extraction_only(chain[k], chain[k - 1]) for k in range(i + 1, j + 1))
