@@ -20,8 +20,10 @@ Reported:
   three evidence units are all still in the 2021 versions *and* whose 2021 evidence leads with
   no passage new since 2020 — checked from the stored evidence and texts, independently of the
   re-grading code's own bookkeeping;
-- the same two counts for a **fresh** grading of the 2021 texts (a new store, same prior), which
-  is what re-grading without change-awareness gives (``--no-fresh`` skips it);
+- the same two counts for a **fresh** grading of the 2021 texts (a new store, same prior), and
+  for the 2021 texts graded in a new store with the 2020 run's ``element-scores.csv`` as
+  ``--prior`` (the protocol of issue 11's finding; re-graded from that file's answers and cited
+  passages); ``--no-fresh`` skips both;
 - **extraction-only updates that moved anything** (must be 0): every OTA extraction-only commit
   ("Refilter", "Apply technical or declaration upgrade") of the documents used — the text in
   force before it recorded as a version, graded, then the commit's text recorded as an extraction
@@ -241,6 +243,18 @@ def main() -> int:
         figures["fresh"] = {"answers moved": len(fmoved), "answers moved where the cited text did not change": len(fbad),
                             "seconds": round(time.perf_counter() - t0, 1)}
         fstore.close()
+        # the protocol of issue 11's finding: the 2021 texts in a new store, the 2020 run as --prior
+        t0 = time.perf_counter()
+        chained_db = f"sqlite:///{work / 'chained.sqlite'}"
+        rc = assess(write_manifest(folder, "b"), work / "chained", db=chained_db, prior=[ra.files["element-scores.csv"]])
+        C = rows(rc)
+        cstore = Store.open(chained_db)
+        sdc = sides(ra.assessment_id, rc.assessment_id, cstore)
+        cmoved = [k for k in A if k in C and A[k]["Result"] != C[k]["Result"]]
+        cbad = [k for k in cmoved if unexplained(k, A[k], C[k], sdc)]
+        figures["prior from the 2020 run"] = {"answers moved": len(cmoved), "answers moved where the cited text did not change": len(cbad),
+                                              "seconds": round(time.perf_counter() - t0, 1)}
+        cstore.close()
 
     # -- extraction-only commits ----------------------------------------------------------------------
     events = []
@@ -305,13 +319,16 @@ def main() -> int:
         nxt = next((v for v in vs if current is not None and v.date > current.date and normalise_text(v.text) != normalise_text(current.text)), None)
         if nxt is None:
             continue
-        (folder / d["path"]).write_text(nxt.text, "utf-8")
+        saved = dict(texts[d["path"]])
+        texts[d["path"]].update(b=nxt.text, b_date=nxt.date.date().isoformat())
+        manifest_t = write_manifest(folder, "b")
         t0 = time.perf_counter()
-        r, seen = run(manifest_b, work / "t", db, companies=[company])
+        r, seen = run(manifest_t, work / "t", db, companies=[company])
         wall = time.perf_counter() - t0
+        texts[d["path"]] = saved
+        write_manifest(folder, "b")
         timing[company] = {"document": d["path"], "to version of": nxt.date.date().isoformat(), "wall seconds": round(wall, 2),
                            "grading seconds": seen[company]["seconds"], "kept": seen[company].get("kept"), "moved": seen[company].get("moved")}
-        (folder / d["path"]).write_text(texts[d["path"]]["b"], "utf-8")
     figures["re-grade one company after one document changes"] = timing
     figures["total seconds"] = round(time.perf_counter() - t_start, 1)
     store.close()
@@ -325,7 +342,11 @@ def main() -> int:
     print(f"answers moved where the cited text did not change: {len(bad)} (must be 0)")
     if "fresh" in figures:
         f = figures["fresh"]
-        print(f"  for contrast, fresh grading of the 2021 texts: {f['answers moved']} moved, {f['answers moved where the cited text did not change']} where the cited text did not change")
+        print(f"  for contrast, fresh grading of the 2021 texts (new store, same prior): {f['answers moved']} moved, "
+              f"{f['answers moved where the cited text did not change']} where the cited text did not change")
+        f = figures["prior from the 2020 run"]
+        print(f"  the 2021 texts in a new store with the 2020 run's element-scores.csv as --prior: {f['answers moved']} moved, "
+              f"{f['answers moved where the cited text did not change']} where the cited text did not change")
     print(f"extraction-only updates: {ex['commits']} commits, {ex['absorbed by normalisation']} absorbed by normalisation (no new version), "
           f"{ex['replayed']} replayed ({ex['changed the extracted words']} changed the extracted words); moved anything: {ex['moved anything']} (must be 0), answers moved: {ex['answers moved']}")
     for company, t in timing.items():

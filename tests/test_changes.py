@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import threading
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -204,7 +205,7 @@ def test_compare_writes_rdrs_year_on_year_csv(watched, cli):
             assert r["YoYComment"].startswith(("This is an improvement to ", "This is a decline to ", "This is a change to "))
             assert r["Direction"] in ("improved", "declined", "changed") and r["Diff"]
     moved = [r for r in rows if r["SameAsPrevious"] == "No"]
-    assert moved and any("added: “" in r["YoYComment"] and "retain" in r["YoYComment"].lower() for r in moved)
+    assert moved and any(re.search(r"added(?: to “[^”]*”)?: “", r["YoYComment"]) and "retain" in r["YoYComment"].lower() for r in moved)
     only_moved = cli("compare", "1", "2", "--db", db, "--format", "csv")
     assert len(list(csv.DictReader(io.StringIO(only_moved.stdout)))) == len(moved)
     table = cli("compare", "1", "2", "--db", db)

@@ -327,3 +327,47 @@ def test_an_analysts_decision_survives_an_unrelated_update_and_is_flagged_when_i
         assert f"passage {keep['passage_id']} is no longer in version 3" in stale[0].rereview_reason
     assert rows_of(third)[("WeChat", "P06.01")]["Reviewed"] == "yes"  # still the analyst's, until re-reviewed
     store.close()
+
+
+# -- what counts as a change ---------------------------------------------------------------------------------
+
+
+def test_substance_ignores_layout_markup_links_and_case_but_not_words():
+    a = "**We do not** share your [personal data](https://example.com/a) with third parties.\n"
+    assert substance(a) == substance("We do NOT share your personal data\nwith third-parties") == substance(
+        "| We do not share your [personal data](#b) with third parties |"
+    )
+    assert substance(a) != substance("We do share your personal data with third parties.")
+    assert substance("我们不会 收集。") == substance("我们不会收集")
+
+
+def test_watch_intervals():
+    from datetime import timedelta
+
+    from rightsindex.watch import WatchError, parse_interval
+
+    assert parse_interval("6h") == timedelta(hours=6) and parse_interval("30m") == timedelta(minutes=30)
+    assert parse_interval("1d") == timedelta(days=1) and parse_interval("90") == timedelta(seconds=90)
+    for bad in ("soon", "10s", "", "h"):
+        with pytest.raises(WatchError):
+            parse_interval(bad)
+
+
+def test_a_prior_of_ours_from_another_store_is_regraded_against_that_stores_texts(tmp_path):
+    """Issue 11's protocol: the 2021 texts graded in a new store with the first run's CSV as
+    --prior. The first run's store (named in its scores.json) gives the earlier texts."""
+    real = versions()["2026-08-06"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = assess(manifest(tmp_path / "a", without_retention(real)), tmp_path / "a" / "out")
+    second = assess(manifest(tmp_path / "b", real), tmp_path / "b" / "out", prior=[first.files["element-scores.csv"]])
+    a, b = rows_of(first), rows_of(second)
+    js = judgments_of(f"sqlite:///{tmp_path / 'b' / 'out' / 'rightsindex.sqlite'}", second.assessment_id)
+    kept = [k for k, j in js.items() if j["change"] and j["change"]["status"] == "kept" and j["result"] != "NA"]
+    assert len(kept) > 50  # the answers whose passages the retention text did not touch (not the tables)
+    assert all(b[k]["Result"] == a[k]["Result"] and b[k]["PriorRelation"] in ("confirmed", "carried") for k in kept)
+    p61 = js[("WeChat", "P06.01")]
+    assert p61["change"]["status"] == "regraded" and re.search(r"adds: “[^”]*retain", p61["change"]["reason"], re.I)
+    for k, j in js.items():  # nothing moved without a passage added or removed
+        if j["result"] != a[k]["Result"]:
+            assert j["change"]["status"] == "regraded" and (j["change"]["added"] or j["change"]["removed"])

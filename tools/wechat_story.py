@@ -78,7 +78,7 @@ def main() -> None:
     store.close()
     atomic_write_text(EXAMPLE / "story.md", "\n".join(lines) + "\n")
     svg = over_time(dates, [(i, tencent["indicators"][i]) for i in INDICATORS], title="WeChat: P3–P6 scores by policy version",
-                    salt="wechat-story", names={i: f"{meth.indicators[i].short} {meth.indicators[i].label}" for i in INDICATORS})
+                    salt="wechat-story", names={i: f"{meth.indicators[i].short} {meth.indicators[i].label.split(' ')[0].lower()}" for i in INDICATORS})
     atomic_write_text(EXAMPLE / "p3-p6.svg", svg)
     print(f"wrote {EXAMPLE / 'story.md'} ({len(dates)} versions, {moves} P3–P6 moves) and {EXAMPLE / 'p3-p6.svg'}; work folder {out}")
 

@@ -332,8 +332,22 @@ def comment_for(m: Move, rev: bool) -> str:
             return head + f" after {_when(d)} added: “{_short(d['new'])}”."
         if d["status"] == "removed":
             return head + f" after {_when(d)} removed: “{_short(d.get('old') or '')}”."
-        return head + f" after {_when(d)} changed “{_short(d.get('old') or '', 160)}” to “{_short(d.get('new') or '', 160)}”."
+        return head + f" after {_when(d)} {_reworded(d)}."
     return head + ", with no change to the passages either answer cites (the grading itself differs: see the models of both assessments)."
+
+
+def _reworded(d: dict) -> str:
+    """What a change inside a passage did, in words: the words added and removed, and where."""
+    added = " … ".join(t for t in (" ".join(plain(x).split()) for op, x in d.get("inline") or [] if op > 0) if t)
+    removed = " … ".join(t for t in (" ".join(plain(x).split()) for op, x in d.get("inline") or [] if op < 0) if t)
+    where = _short(d.get("new") or d.get("old") or "", 90)
+    if added and not removed:
+        return f"added to “{where}”: “{_short(added, 200)}”"
+    if removed and not added:
+        return f"removed from “{where}”: “{_short(removed, 200)}”"
+    if added and removed:
+        return f"changed “{_short(removed, 120)}” to “{_short(added, 120)}” in “{where}”"
+    return f"reworded “{where}”"
 
 
 def _short(text: str, n: int = 240) -> str:

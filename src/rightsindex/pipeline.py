@@ -146,13 +146,15 @@ def assess_company(
     prior: dict | None = None,
     as_of: str | None = None,
     prior_answers: dict | None = None,
+    prior_store: str | None = None,
 ) -> dict:
     """Grade one company and store its judgments in one transaction. Safe to run in a worker.
 
     ``as_of`` (ISO date): grade the versions in force that day. A company graded before under the
     same lineage is re-graded change-aware (``regrade``): answers whose passages did not change
     are kept as they were. Failing that, ``prior_answers`` (an earlier edition's answers from our
-    own CSV, ``regrade.read_prior_answers``) is the base."""
+    own CSV, ``regrade.read_prior_answers``) is the base; ``prior_store``: the SQLite store that
+    CSV was graded in, for its texts."""
     from .evidence import knowledge as knowledge_mod
     from .evidence.grader import Grader
     from .evidence.judge import grade_company
@@ -220,8 +222,9 @@ def assess_company(
         elif prior_answers:
             from .regrade import prior_base
 
-            prior_judgments, old_side = prior_base(s, prior_answers)
-            rows = regrade(prior_judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
+            new_side = Side.load(s, version_ids)
+            prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=model, cp=cp)
         else:
             rows = regrade((), judgments, Side(), Side(), model=model)
         kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
@@ -299,9 +302,10 @@ def assess(
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
-    from .regrade import read_prior_answers
+    from .regrade import prior_stores, read_prior_answers
 
     prior_answers = read_prior_answers(list(prior)) if prior else {}
+    prior_store = next(iter(prior_stores(list(prior))), None) if prior_answers else None
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
     from .evidence.grader import Grader
 
@@ -350,6 +354,7 @@ def assess(
         prior=prior_map.get(c.id),
         as_of=as_of.isoformat() if as_of else None,
         prior_answers=prior_answers.get(c.id),
+        prior_store=prior_store,
     )
     if workers > 1 and len(selected) > 1:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -495,6 +500,10 @@ def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str
     scores = score_all(meth, results)
     sj = scores_json(scores, meth, index=index)
     sj["assessment"] = {"id": assessment_id, "model": model_version_of(store, assessment_id)}
+    if store.engine.url.get_backend_name() == "sqlite" and store.engine.url.database:
+        # where this assessment's document versions are: a later `assess --prior` of this CSV reads
+        # them to tell what changed since (an SQLite path holds no credentials; a server URL is not written)
+        sj["assessment"]["store"] = str(Path(store.engine.url.database).resolve())
     files = {
         "element-scores.csv": out / "element-scores.csv",
         "scores.json": out / "scores.json",

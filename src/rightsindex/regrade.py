@@ -53,6 +53,7 @@ __all__ = [
     "fingerprint",
     "plain",
     "prior_base",
+    "prior_stores",
     "read_prior_answers",
     "regrade",
     "substance",
@@ -188,6 +189,12 @@ class Side:
         d = self.docs.get(key)
         return d.version_id if d else None
 
+    def text_sha(self, key: str) -> str | None:
+        vid = self.version_id(key)
+        if vid is None or self._session is None:
+            return None
+        return self._session.scalar(select(Version.text_sha256).where(Version.id == vid))
+
     def _substance_of(self, vid: int) -> str:
         if vid not in self._texts:
             text = self._session.scalar(select(Version.text).where(Version.id == vid)) if self._session is not None else ""
@@ -211,16 +218,14 @@ class Side:
         return self._cache[cache_key]
 
 
-class CitedSide:
-    """The earlier side known only from a previous edition's own ``element-scores.csv`` (``--prior``
-    with our ``Evidence`` column) when the store does not hold its versions: a text "was there"
-    when one of that edition's cited passages of the same document contains it. (Every answer
-    cites its closest passages, so the cited passages cover what the documents said on the
-    questions; a passage none of them held is taken as new.)"""
+class TextSide:
+    """The earlier side read from another store (the one a ``--prior`` CSV of ours was graded in):
+    each document's text there, by key."""
 
-    def __init__(self, cited: dict[str, list[str]]):
+    def __init__(self, texts: dict[str, tuple[str, str]]):  # key -> (text sha256, text)
         self.docs: dict[str, DocVersion] = {}
-        self._joined = {path: "\x00".join(substance(t) for t in texts) for path, texts in cited.items()}
+        self._sha = {k: v[0] for k, v in texts.items()}
+        self._sub = {k: substance(v[1]) for k, v in texts.items()}
 
     def version_id(self, key: str) -> int | None:
         return None
@@ -229,8 +234,82 @@ class CitedSide:
         return False
 
     def holds(self, key: str, text: str, *, same_as=None) -> bool:
+        if key not in self._sub:
+            return False
+        if isinstance(same_as, Side) and same_as.docs.get(key) is not None and same_as.text_sha(key) == self._sha[key]:
+            return True
+        needle = substance(text)
+        return not needle or needle in self._sub[key]
+
+
+class CitedSide:
+    """The earlier side known only from a previous edition's own ``element-scores.csv`` (``--prior``
+    with our ``Evidence`` column) when neither store holds its versions: a text "was there" when
+    one of that edition's cited passages of the same document contains it, or when the document
+    still holds every passage that edition cited from it (then it is taken as unchanged). Every
+    answer cites its closest passages, so the cited passages cover what a document said on the
+    questions; in a document whose cited passages changed, a passage none of them held is new."""
+
+    def __init__(self, cited: dict[str, list[str]], new: "Side | None" = None):
+        self.docs: dict[str, DocVersion] = {}
+        self._joined = {path: "\x00".join(substance(t) for t in texts) for path, texts in cited.items()}
+        self._unchanged = {path for path, texts in cited.items() if new is not None and all(new.holds(path, t) for t in texts)}
+
+    def version_id(self, key: str) -> int | None:
+        return None
+
+    def same_text(self, key: str, other) -> bool:
+        return key in self._unchanged
+
+    def holds(self, key: str, text: str, *, same_as=None) -> bool:
+        if key in self._unchanged:
+            return True
         needle = substance(text)
         return not needle or needle in self._joined.get(key, "")
+
+
+def prior_stores(paths: Sequence, *, exclude: str | None = None) -> list[str]:
+    """The SQLite stores our ``--prior`` CSVs were graded in (``scores.json`` beside each names its
+    store; else ``rightsindex.sqlite`` beside it), as URLs (``exclude`` left out)."""
+    from pathlib import Path
+
+    out = []
+    for p in paths:
+        folder = Path(p).resolve().parent
+        found = None
+        try:
+            found = json.loads((folder / "scores.json").read_text("utf-8")).get("assessment", {}).get("store")
+        except (OSError, ValueError, AttributeError):
+            found = None
+        candidate = Path(found) if found else folder / "rightsindex.sqlite"
+        if candidate.is_file():
+            url = f"sqlite:///{candidate}"
+            if url != exclude and url not in out:
+                out.append(url)
+    return out
+
+
+def _texts_from(url: str, wanted: dict[str, set[int]]) -> dict[str, tuple[str, str]]:
+    """Texts of the wanted (document key, version) in another store, read-only (never migrated)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    out: dict[str, tuple[str, str]] = {}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Document.key, Version.seq, Version.text_sha256, Version.text)
+                .join(Version, Version.document_id == Document.id)
+                .where(Document.key.in_(set(wanted)))
+            ).all()
+        for key, seq, sha, text in rows:
+            if seq in wanted.get(key, ()):
+                out[key] = (sha, text)
+    except Exception:  # noqa: BLE001 - another store, unreadable or of another shape: not used
+        return {}
+    finally:
+        engine.dispose()
+    return out
 
 
 def read_prior_answers(paths: Sequence) -> dict[str, dict[tuple[str, str], dict]]:
@@ -263,10 +342,12 @@ def read_prior_answers(paths: Sequence) -> dict[str, dict[tuple[str, str], dict]
     return out
 
 
-def prior_base(session: Session, answers: dict[tuple[str, str], dict]) -> tuple[list, "Side | CitedSide"]:
-    """An earlier edition's answers as a base to re-grade from, and the side they were read on:
-    the store's versions when it holds every cited (document, version) with the cited texts,
-    else what the answers cite (``CitedSide``)."""
+def prior_base(session: Session, answers: dict[tuple[str, str], dict], *, other_store: str | None = None,
+               new: "Side | None" = None) -> tuple[list, "Side | TextSide | CitedSide"]:
+    """An earlier edition's answers as a base to re-grade from, and the side they were read on: the
+    versions they cite in the store that graded them (``other_store``; this store when it is the
+    same), else what the answers cite (``CitedSide``; ``new``: the new side, to tell unchanged
+    documents)."""
     from types import SimpleNamespace
 
     from .scoring import normalise_result
@@ -288,19 +369,26 @@ def prior_base(session: Session, answers: dict[tuple[str, str], dict]) -> tuple[
                 cited.setdefault(e["path"], []).append(e["text"])
                 if isinstance(e.get("version"), int):
                     wanted.setdefault(e["path"], set()).add(e["version"])
-    versions: dict[str, int] = {}
-    if all(len(v) == 1 for v in wanted.values()) and wanted:
+    here = session.bind.url.render_as_string(hide_password=False) if session.bind is not None else None
+    if other_store and other_store == here and wanted and all(len(v) == 1 for v in wanted.values()):
+        versions: dict[str, int] = {}
         rows = session.execute(
             select(Document.key, Version.seq, Version.id).join(Version, Version.document_id == Document.id).where(Document.key.in_(set(wanted)))
         ).all()
         for key, seq, vid in rows:
             if seq in wanted.get(key, ()):
                 versions[key] = vid
-    if wanted and set(versions) == set(wanted):
-        side = Side.load(session, versions)
-        if all(side.holds(p, t) for p, ts in cited.items() for t in ts[:20]):
-            return base, side
-    return base, CitedSide(cited)
+        if set(versions) == set(wanted):
+            side = Side.load(session, versions)
+            if all(side.holds(p, t) for p, ts in cited.items() for t in ts[:20]):
+                return base, side
+    elif other_store and wanted and all(len(v) == 1 for v in wanted.values()):
+        texts = _texts_from(other_store, wanted)
+        if set(texts) == set(wanted):
+            side = TextSide(texts)
+            if all(side.holds(p, t) for p, ts in cited.items() for t in ts[:20]):
+                return base, side
+    return base, CitedSide(cited, new)
 
 
 # -- the base run -------------------------------------------------------------------------------------
