@@ -256,6 +256,30 @@ def main() -> int:
                                               "seconds": round(time.perf_counter() - t0, 1)}
         cstore.close()
 
+    # -- time to re-grade one company after one document changes ----------------------------------------
+    timing = {}
+    for company, nr in NEXT_DOCS.items():
+        c = next((c for c in raw["companies"] if c["id"] == company), None)
+        if c is None:
+            continue
+        d = next(d for d in c["documents"] if Path(d["path"]).name.startswith(f"{nr}-"))
+        key = texts[d["path"]]["ota"]
+        vs = histories.get(key) or []
+        current = version_at(vs, B_DATE)
+        nxt = next((v for v in vs if current is not None and v.date > current.date and normalise_text(v.text) != normalise_text(current.text)), None)
+        if nxt is None:
+            continue
+        saved = dict(texts[d["path"]])
+        texts[d["path"]].update(b=nxt.text, b_date=nxt.date.date().isoformat())
+        manifest_t = write_manifest(folder, "b")
+        t0 = time.perf_counter()
+        r, seen = run(manifest_t, work / "t", db, companies=[company])
+        wall = time.perf_counter() - t0
+        texts[d["path"]] = saved
+        write_manifest(folder, "b")
+        timing[company] = {"document": d["path"], "to version of": nxt.date.date().isoformat(), "wall seconds": round(wall, 2),
+                           "grading seconds": seen[company]["seconds"], "kept": seen[company].get("kept"), "moved": seen[company].get("moved")}
+    figures["re-grade one company after one document changes"] = timing
     # -- extraction-only commits ----------------------------------------------------------------------
     events = []
     used = {(c["id"], d["path"], texts[d["path"]]["ota"]) for c in raw["companies"] for d in c["documents"] if texts[d["path"]]["ota"]}
@@ -306,30 +330,6 @@ def main() -> int:
         ex["moved anything"] += int(n > 0)
     figures["extraction-only updates"] = ex
 
-    # -- time to re-grade one company after one document changes ----------------------------------------
-    timing = {}
-    for company, nr in NEXT_DOCS.items():
-        c = next((c for c in raw["companies"] if c["id"] == company), None)
-        if c is None:
-            continue
-        d = next(d for d in c["documents"] if Path(d["path"]).name.startswith(f"{nr}-"))
-        key = texts[d["path"]]["ota"]
-        vs = histories.get(key) or []
-        current = version_at(vs, B_DATE)
-        nxt = next((v for v in vs if current is not None and v.date > current.date and normalise_text(v.text) != normalise_text(current.text)), None)
-        if nxt is None:
-            continue
-        saved = dict(texts[d["path"]])
-        texts[d["path"]].update(b=nxt.text, b_date=nxt.date.date().isoformat())
-        manifest_t = write_manifest(folder, "b")
-        t0 = time.perf_counter()
-        r, seen = run(manifest_t, work / "t", db, companies=[company])
-        wall = time.perf_counter() - t0
-        texts[d["path"]] = saved
-        write_manifest(folder, "b")
-        timing[company] = {"document": d["path"], "to version of": nxt.date.date().isoformat(), "wall seconds": round(wall, 2),
-                           "grading seconds": seen[company]["seconds"], "kept": seen[company].get("kept"), "moved": seen[company].get("moved")}
-    figures["re-grade one company after one document changes"] = timing
     figures["total seconds"] = round(time.perf_counter() - t_start, 1)
     store.close()
     (out / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
