@@ -425,9 +425,10 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
 
 
 def _safe(value: Any) -> str:
-    """A cell no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A cell no spreadsheet runs as a formula (``csvsafe``, the rule of every CSV we write)."""
+    from .csvsafe import neutralise
+
+    return neutralise("" if value is None else str(value))
 
 
 def _versions_cell(vs: list[dict]) -> str:

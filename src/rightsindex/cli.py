@@ -29,6 +29,7 @@ user_app = typer.Typer(help="Local accounts of the analyst web app (viewer, anal
 app.add_typer(user_app, name="user")
 
 DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
+ROOT_HELP = "Also read manifest paths inside DIR (default: only inside the manifest's folder). Repeatable."
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -288,6 +289,7 @@ def corpus_add(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Ingest a manifest's documents: extract, segment and record new versions."""
     from .corpus.fetch import Fetcher
@@ -295,9 +297,11 @@ def corpus_add(
     from .corpus.manifest import ManifestError, load_manifest
 
     try:
-        manifest = load_manifest(manifest_path)
+        manifest = load_manifest(manifest_path, allow_roots=allow_root or ())
     except ManifestError as exc:
         raise fail(str(exc))
+    for warning in manifest.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
     store = _open_store(db)
     total = sum(len(c.documents) for c in manifest.companies)
     with Fetcher(allow_private=allow_private) as fetcher, _progress() as progress:
@@ -329,7 +333,9 @@ def corpus_list(
     store = _open_store(db)
     table = Table(title_justify="left")
     for col in ("id", "company", "document", "type", "versions", "latest", "lang", "passages"):
-        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left")
+        # never cut an id to "docs/Am…": on a narrow terminal long cells wrap instead
+        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left", overflow="fold",
+                         no_wrap=col in ("id", "latest", "lang"))
     with store.session() as s:
         q = select(Document).join(Company).order_by(Company.key, Document.id)
         if company:
@@ -346,7 +352,8 @@ def corpus_list(
                 (latest.language or "") if latest else "",
                 str(len(latest.passages)) if latest else "0",
             )
-    out.print(table)
+    # piped into a file or another program, the table takes the width it needs: ids stay whole
+    (out if out.is_terminal else Console(width=10_000, highlight=False)).print(table)
 
 
 def _find_document(s, ref: str):
@@ -523,6 +530,7 @@ def assess_cmd(
     workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", metavar="DATE[,DATE…]",
         help="Grade the document versions in force on DATE (YYYY-MM-DD). Several dates, comma-separated: one assessment per date in OUT/DATE/ and the score series in OUT/history.* (see `rightsindex history`).",
@@ -538,7 +546,7 @@ def assess_cmd(
 
         dates = as_of_dates(as_of)
         if len(dates) > 1:
-            run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private)
+            run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, allow_roots=allow_root)
             return
     t0 = __import__("time").perf_counter()
     with _progress() as progress:
@@ -547,7 +555,9 @@ def assess_cmd(
 
         def on_event(kind: str, data: dict) -> None:
             nonlocal companies
-            if kind == "ingest":
+            if kind == "warning":
+                progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+            elif kind == "ingest":
                 if data["status"] == "error":
                     progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
@@ -567,7 +577,7 @@ def assess_cmd(
 
         try:
             result = assess(manifest_path, out_dir, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event,
-                            as_of=dates[0] if as_of is not None else None)
+                            allow_roots=allow_root, as_of=dates[0] if as_of is not None else None)
         except (ManifestError, ElementCSVError, AssessError, FileNotFoundError) as exc:
             raise fail(str(exc))
     from .scoring import CompanyScores

@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .cli import DB_HELP, _open_store, _progress, app, err, fail, out
+from .cli import DB_HELP, ROOT_HELP, _open_store, _progress, app, err, fail, out
 
 
 def as_of_dates(text: str) -> list[date]:
@@ -46,7 +46,8 @@ def print_series(data: dict, indicator: str | None = None) -> None:
     out.print(table)
 
 
-def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1, prior=None, allow_private=False, indicator=None) -> None:
+def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1, prior=None, allow_private=False, indicator=None,
+                allow_roots=None) -> None:
     from .corpus.manifest import ManifestError
     from .elementcsv import ElementCSVError
     from .history import HistoryError, assess_dates
@@ -71,7 +72,8 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
                 progress.console.print(f"  {data['company']}: {note} ({data['seconds']:.1f} s)", highlight=False)
 
         try:
-            result = assess_dates(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event)
+            result = assess_dates(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private,
+                                  allow_roots=allow_roots or None, on_event=on_event)
         except (ManifestError, ElementCSVError, AssessError, HistoryError, FileNotFoundError) as exc:
             raise fail(str(exc))
     print_series(result.series)
@@ -95,6 +97,7 @@ def history_cmd(
     workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Grade a manifest as of several dates: a score series per company, indicator and element.
 
@@ -104,7 +107,7 @@ def history_cmd(
     if bool(dates) == bool(versions):
         raise fail("give --dates DATE,DATE… or --versions (one of them)")
     run_history(manifest_path, out_dir, "versions" if versions else as_of_dates(dates), db=db, workers=workers, prior=prior,
-                allow_private=allow_private, indicator=indicator)
+                allow_private=allow_private, indicator=indicator, allow_roots=allow_root)
 
 
 # -- compare -----------------------------------------------------------------------------------------
@@ -167,6 +170,7 @@ def watch_cmd(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="The web app's address, to link feed entries to element pages."),
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Re-fetch a manifest's documents, record new versions, re-grade the companies they affect and
     write an Atom feed and a JSON list of the grades that moved.
@@ -183,7 +187,7 @@ def watch_cmd(
     url = db or default_url()
     moved_any = False
     try:
-        moved_any = _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval)
+        moved_any = _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None)
     except KeyboardInterrupt:
         err.print("stopped")
         moved_any = _MOVED[0]
@@ -193,7 +197,7 @@ def watch_cmd(
 _MOVED = [False]  # whether a grade moved in this process's passes (read after an interrupt)
 
 
-def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval) -> bool:
+def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots=None) -> bool:
     from .corpus.manifest import ManifestError
     from .elementcsv import ElementCSVError
     from .pipeline import AssessError
@@ -204,7 +208,8 @@ def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_privat
     while True:
         started = time.monotonic()
         try:
-            r = watch_once(manifest_path, db=url, out=out_dir, feed_path=feed, base_url=base_url, prior=prior, allow_private=allow_private)
+            r = watch_once(manifest_path, db=url, out=out_dir, feed_path=feed, base_url=base_url, prior=prior, allow_private=allow_private,
+                           allow_roots=allow_roots)
         except (ManifestError, ElementCSVError, AssessError, StoreError, FileNotFoundError) as exc:
             if interval is None:
                 raise fail(str(exc))

@@ -225,7 +225,9 @@ def _num(v) -> str:
 
 
 def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    from .csvsafe import neutralise
+
+    return neutralise(text)
 
 
 @dataclass

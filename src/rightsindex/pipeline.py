@@ -80,6 +80,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     previous answer stands (they never decide the answer: a comment may quote a page we lack).
     """
     from . import elementcsv
+    from .csvsafe import restore_row
     from .evidence.judge import Prior
     from .evidence.knowledge import quotes_in
 
@@ -88,7 +89,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     quoted: dict[tuple[str, str, str], tuple[str, ...]] = {}
     for p in paths:
         with open(p, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
+            for row in map(restore_row, csv.DictReader(fh)):
                 level = row["Composite"] if row["Branch"] == "Company" else row["Service"]
                 raw = (row.get("Evidence") or "").strip()
                 if not raw or raw == "NA":
@@ -270,6 +271,7 @@ def assess(
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
     as_of: date | None = None,
+    allow_roots: list[Path] | None = None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
@@ -277,8 +279,10 @@ def assess(
     Terms Archive history on import, or by recording time); companies with no document in force
     then are left out. Default: the current versions.
 
-    ``on_event(kind, data)`` reports progress: ``ingest`` per document, ``start`` (number of
-    companies), ``company`` per graded company. ``exclude`` (company -> company ids whose quotes
+    ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``ingest`` per
+    document, ``start`` (number of companies), ``company`` per graded company, ``skip`` per company
+    left out. ``allow_roots``: folders besides the manifest's own that its document paths may point
+    into. ``exclude`` (company -> company ids whose quotes
     and priors the grader must not use) and ``grader_path`` serve company-split evaluation.
     """
     from .corpus.fetch import Fetcher
@@ -287,7 +291,9 @@ def assess(
     manifest_path = Path(manifest_path).resolve()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(manifest_path)
+    manifest = load_manifest(manifest_path, allow_roots=allow_roots or ())
+    for warning in manifest.warnings:
+        emit("warning", {"message": warning})
     meth = methodology_mod.load(manifest.methodology)
     store_url = db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}"
     store = Store.open(store_url)
@@ -387,8 +393,10 @@ def assess(
 
 
 def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
-    """Rows in RDR's element-results format (plus Confidence, Evidence, PriorResult, PriorRelation),
-    and the scoring inputs. Analysts' final decisions, when the review tables exist, win."""
+    """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS``), and the scoring inputs.
+    Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
+    ``review.queue.needs_review``."""
+    from .review.queue import row_review
     from .scoring import ElementResult, element_score
 
     with store.session() as s:
@@ -451,6 +459,7 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
                         "PriorResult": j.prior_result or "NA",
                         "PriorRelation": j.prior_relation or "NA",
                         "Reviewed": "yes" if ov is not None else "no",
+                        "NeedsReview": "yes" if row_review(result, confidence, j.probabilities, ov)[1] else "no",
                     }
                 )
                 results.append(
@@ -483,7 +492,7 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
     return f"Automated: {result}{conf}."
 
 
-EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed")
+EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview")
 
 
 def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str, Path], dict]:

@@ -318,12 +318,13 @@ def read_prior_answers(paths: Sequence) -> dict[str, dict[tuple[str, str], dict]
     (RDR's own files) are left out. Plain data, so it travels to workers."""
     import csv as _csv
 
+    from .csvsafe import restore_row
     from .methodology import normalise_element_id
 
     out: dict[str, dict[tuple[str, str], dict]] = {}
     for path in paths:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            for row in _csv.DictReader(fh):
+            for row in map(restore_row, _csv.DictReader(fh)):
                 raw = (row.get("Evidence") or "").strip()
                 if not raw or raw == "NA":
                     continue

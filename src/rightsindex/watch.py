@@ -137,6 +137,7 @@ def watch_once(
     allow_private: bool = False,
     prior: list[Path] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    allow_roots: list[Path] | None = None,
 ) -> WatchResult:
     """One pass (see the module's notes)."""
     from .pipeline import assess
@@ -148,7 +149,7 @@ def watch_once(
     try:
         with store.session() as s:
             previous = _previous_pass(s, str(manifest_path))
-        r = assess(manifest_path, out, db=db, allow_private=allow_private, prior=prior, on_event=on_event)
+        r = assess(manifest_path, out, db=db, allow_private=allow_private, prior=prior, on_event=on_event, allow_roots=allow_roots)
         result = WatchResult(assessment_id=r.assessment_id, previous_id=previous)
         result.new_versions = [{"company": o.company, "document": o.key, "version": o.version} for o in r.ingest.outcomes if o.status == "new"]
         result.errors = [{"company": o.company, "document": o.key, "message": o.message} for o in r.ingest.errors]

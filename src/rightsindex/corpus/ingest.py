@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
+from .budget import document_budget
 from .extract import ExtractError, extract
-from .manifest import CompanySpec, DocumentSpec, Manifest
+from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language
 from .versions import latest_version, record_version, sha256, version_with_text
 
@@ -118,27 +119,31 @@ def _read(spec: DocumentSpec, fetcher, doc: Document, max_bytes: int = MAX_BYTES
 
 
 def ingest_document(session: Session, company: Company, spec: DocumentSpec, fetcher=None) -> DocumentOutcome:
+    if spec.problem:  # a field the manifest check refused: this document alone is left out
+        raise ManifestError(spec.problem)
     doc = upsert_document(session, company, spec)
     raw, info = _read(spec, fetcher, doc)
     if raw is None:
         latest = latest_version(session, doc)
         return DocumentOutcome(company.key, spec.key, "current", latest.seq if latest else None)
     final_url = info.pop("final_url", None)
-    ex = extract(raw, **info)
-    language = spec.language or detect_language(ex.text)
-    version = record_version(
-        session,
-        doc,
-        text=ex.text,
-        raw=raw,
-        format=ex.format,
-        charset=ex.charset,
-        language=language,
-        # a URL's later texts are not the one the manifest's dates describe: they date from their recording
-        version_date=(spec.version_date or spec.accessed) if spec.path is not None or latest_version(session, doc) is None else None,
-        source=final_url or spec.url if spec.path is None else spec.key,
-        meta={k: v for k, v in {"title": ex.title, "pages": ex.pages, "accessed": spec.accessed and spec.accessed.isoformat()}.items() if v},
-    )
+    first = latest_version(session, doc) is None
+    with document_budget():  # extraction and segmentation: BudgetExceeded (an ExtractError) when over
+        ex = extract(raw, **info)
+        language = spec.language or detect_language(ex.text)
+        version = record_version(
+            session,
+            doc,
+            text=ex.text,
+            raw=raw,
+            format=ex.format,
+            charset=ex.charset,
+            language=language,
+            # a URL's later texts are not the one the manifest's dates describe: they date from their recording
+            version_date=(spec.version_date or spec.accessed) if spec.path is not None or first else None,
+            source=final_url or spec.url if spec.path is None else spec.key,
+            meta={k: v for k, v in {"title": ex.title, "pages": ex.pages, "accessed": spec.accessed and spec.accessed.isoformat()}.items() if v},
+        )
     if version is None:  # a text recorded before (perhaps an older one: it does not become current)
         known = version_with_text(session, doc, sha256(ex.text))
         return DocumentOutcome(company.key, spec.key, "current", known.seq if known else None)
@@ -164,7 +169,7 @@ def ingest_manifest(
                 with store.session() as s:
                     company = s.scalars(select(Company).where(Company.key == cspec.id)).one()
                     outcome = ingest_document(s, company, dspec, fetcher)
-            except (ExtractError, FetchError) as exc:
+            except (ExtractError, FetchError, ManifestError) as exc:
                 outcome = DocumentOutcome(cspec.id, dspec.key, "error", message=str(exc))
             report.outcomes.append(outcome)
             if on_document:

@@ -17,9 +17,11 @@ from .. import review
 from ..methodology import MethodologyError, normalise_element_id
 from ..corpus.versions import current_versions
 from ..publish.scores import scores_json
+from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
 from .pages import require_analyst, require_viewer
+from .security import DbInt
 
 
 class AssessmentOut(BaseModel):
@@ -40,7 +42,7 @@ class ReviewActionIn(BaseModel):
     step: Literal["primary", "review", "final"] = "final"
     result: Literal["yes", "partial", "no", "no disclosure found", "NA"] | None = Field(None, description="for `change`")
     comment: str | None = Field(None, description="rationale (accept/change) or the comment text (comment)", max_length=20000)
-    passage_id: int | None = Field(None, description="for `attach` / `detach`")
+    passage_id: DbInt | None = Field(None, description="for `attach` / `detach`")
 
 
 def _iso(v) -> str | None:
@@ -63,7 +65,7 @@ def router(ctx) -> APIRouter:
             return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"])} for a in data.assessments(s)]
 
     @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")
-    def scores(request: Request, assessment_id: int):
+    def scores(request: Request, assessment_id: DbInt):
         """Totals, G/F/P categories, indicators and per-level scores per company, rounded to 2
         decimals (null where everything is N/A), with rank — as `assess` writes scores.json."""
         require_viewer(ctx, request)
@@ -84,7 +86,7 @@ def router(ctx) -> APIRouter:
             return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}
 
     @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
-    def ranking(request: Request, assessment: int | None = None, edition: str | None = None):
+    def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment, edition)
@@ -101,7 +103,7 @@ def router(ctx) -> APIRouter:
         }
 
     @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}", summary="One element at one level: grade, confidence, evidence, decision")
-    def element_detail(request: Request, assessment_id: int, company: str, element: str, level: str = Query(..., description="Group, OpCom or a service")):
+    def element_detail(request: Request, assessment_id: DbInt, company: str, element: str, level: str = Query(..., description="Group, OpCom or a service")):
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         try:
@@ -119,6 +121,7 @@ def router(ctx) -> APIRouter:
                 "assessment": assessment_id, "company": company, "level": level, "element": el.id, "label": el.label,
                 "question": el.question, "indicator": el.indicator, "result": row["Result"],
                 "score": None if row["Score"] == "NA" else row["Score"], "reviewed": row["Reviewed"] == "yes",
+                "needs_review": row.get("NeedsReview") == "yes", "status": sc.statuses.get((company, level, el.id)),
                 "evidence": _evidence_out(list(final.evidence) if final else list(j.evidence or [])),
                 "automated": {"result": j.result, "confidence": j.confidence, "probabilities": j.probabilities,
                               "evidence": _evidence_out(list(j.evidence or [])), "prior_result": j.prior_result, "prior_relation": j.prior_relation},
@@ -135,13 +138,30 @@ def router(ctx) -> APIRouter:
         return out
 
     @r.get("/assessments/{assessment_id}/companies/{company}/elements", summary="A company's element results (RDR CSV columns)")
-    def elements(request: Request, assessment_id: int, company: str):
+    def elements(
+        request: Request, assessment_id: DbInt, company: str,
+        sort: Literal["methodology", "uncertainty"] = Query("methodology", description="`uncertainty`: the grades that need review first, least confident first; then the other automated grades, analysts' decisions, N/A"),
+        needs_review: bool | None = Query(None, description="`true`: only the grades that need review (the `NeedsReview` column); `false`: only the others"),
+    ):
+        """Each row has the columns of `element-scores.csv` (`Evidence` parsed) and `confidence`
+        (a number or null), `needs_review` (see `/review-queue`) and `status` (a status stored with
+        the grade, e.g. 'no readable document', or 'needs re-review'; null when none)."""
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         rows = [r_ for r_ in sc.rows if r_["Company"] == company]
         if not rows:
             raise NotFound(f"assessment {assessment_id} has no company {company!r}")
-        return [{**{k: v for k, v in r_.items() if k != "Evidence"}, "Evidence": row_evidence(r_)} for r_ in rows]
+        status = {i: sc.statuses.get((r_["Company"], r_["Service"], r_["Element"])) for i, r_ in enumerate(rows)}
+        order = list(range(len(rows)))
+        if sort == "uncertainty":
+            order.sort(key=lambda i: (review_queue.row_sort_key(rows[i], status[i]), i))
+        if needs_review is not None:
+            order = [i for i in order if (rows[i].get("NeedsReview") == "yes") == needs_review]
+        return [
+            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]),
+             "confidence": review_queue.row_confidence(rows[i]), "needs_review": rows[i].get("NeedsReview") == "yes", "status": status[i]}
+            for i in order
+        ]
 
     @r.get("/documents", summary="Documents, with their number of versions")
     def documents(request: Request, company: str | None = None):
@@ -150,7 +170,7 @@ def router(ctx) -> APIRouter:
             return [{**d, "latest_date": _iso(d["latest_date"])} for d in data.documents(s, company)]
 
     @r.get("/documents/{doc_id}", summary="A document and its versions")
-    def document(request: Request, doc_id: int):
+    def document(request: Request, doc_id: DbInt):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -162,7 +182,7 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/versions/{seq}", summary="One version's text and passages")
-    def version(request: Request, doc_id: int, seq: int):
+    def version(request: Request, doc_id: DbInt, seq: DbInt):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -173,7 +193,7 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/diff", summary="Passage-level diff of two versions, with character-level changes")
-    def diff(request: Request, doc_id: int, from_: int = Query(..., alias="from"), to: int | None = None):
+    def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -205,14 +225,14 @@ def router(ctx) -> APIRouter:
                 ]
 
         @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}/audit", summary="Audit trail of one element at one level")
-        def audit(request: Request, assessment_id: int, company: str, element: str, level: str):
+        def audit(request: Request, assessment_id: DbInt, company: str, element: str, level: str):
             require_viewer(ctx, request)
             with store.session() as s:
                 a = data.resolve(s, assessment_id)
                 return [review.as_dict(e) for e in review.audit_trail(s, a.methodology, company, level, normalise_element_id(element))]
 
         @r.post("/assessments/{assessment_id}/companies/{company}/elements/{element}/review", summary="Accept, change, attach, detach or comment (analysts)")
-        def review_action(request: Request, assessment_id: int, company: str, element: str, body: ReviewActionIn, level: str = Query(...)):
+        def review_action(request: Request, assessment_id: DbInt, company: str, element: str, body: ReviewActionIn, level: str = Query(...)):
             """Needs the analyst or admin role and the ``X-CSRF-Token`` header (``GET /api/me``)."""
             p = require_analyst(ctx, request)
             el = normalise_element_id(element)
