@@ -150,7 +150,7 @@ def main() -> int:
     prior = [p for p in prior if p.is_file()]
     folder = work / "docs"
     folder.mkdir()
-    db = f"sqlite:///{work / 'store.sqlite'}"
+    db = f"sqlite:///{work / 'a' / 'rightsindex.sqlite'}"  # where `assess --out a` keeps it by default
 
     def run(manifest_path: Path, out_dir: Path, db_url: str, **kw):
         seen: dict[str, dict] = {}

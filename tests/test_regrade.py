@@ -355,7 +355,7 @@ def test_watch_intervals():
 
 def test_a_prior_of_ours_from_another_store_is_regraded_against_that_stores_texts(tmp_path):
     """Issue 11's protocol: the 2021 texts graded in a new store with the first run's CSV as
-    --prior. The first run's store (named in its scores.json) gives the earlier texts."""
+    --prior. The first run's store, beside its CSV (assess's default), gives the earlier texts."""
     real = versions()["2026-08-06"]
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -509,10 +509,6 @@ def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str
     scores = score_all(meth, results)
     sj = scores_json(scores, meth, index=index)
     sj["assessment"] = {"id": assessment_id, "model": model_version_of(store, assessment_id)}
-    if store.engine.url.get_backend_name() == "sqlite" and store.engine.url.database:
-        # where this assessment's document versions are: a later `assess --prior` of this CSV reads
-        # them to tell what changed since (an SQLite path holds no credentials; a server URL is not written)
-        sj["assessment"]["store"] = str(Path(store.engine.url.database).resolve())
     files = {
         "element-scores.csv": out / "element-scores.csv",
         "scores.json": out / "scores.json",

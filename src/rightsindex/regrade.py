@@ -269,19 +269,13 @@ class CitedSide:
 
 
 def prior_stores(paths: Sequence, *, exclude: str | None = None) -> list[str]:
-    """The SQLite stores our ``--prior`` CSVs were graded in (``scores.json`` beside each names its
-    store; else ``rightsindex.sqlite`` beside it), as URLs (``exclude`` left out)."""
+    """The SQLite stores our ``--prior`` CSVs were graded in, where ``assess`` keeps them by default
+    (``rightsindex.sqlite`` beside the CSV), as URLs (``exclude`` left out)."""
     from pathlib import Path
 
     out = []
     for p in paths:
-        folder = Path(p).resolve().parent
-        found = None
-        try:
-            found = json.loads((folder / "scores.json").read_text("utf-8")).get("assessment", {}).get("store")
-        except (OSError, ValueError, AttributeError):
-            found = None
-        candidate = Path(found) if found else folder / "rightsindex.sqlite"
+        candidate = Path(p).resolve().parent / "rightsindex.sqlite"
         if candidate.is_file():
             url = f"sqlite:///{candidate}"
             if url != exclude and url not in out:
