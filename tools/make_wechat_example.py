@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 OUT = Path("examples/wechat-2020-2026")

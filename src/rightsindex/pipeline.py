@@ -154,7 +154,7 @@ def assess_company(
     ``as_of`` (ISO date): grade the versions in force that day. A company graded before under the
     same lineage is re-graded change-aware (``regrade``): answers whose passages did not change
     are kept as they were. Failing that, ``prior_answers`` (an earlier edition's answers from our
-    own CSV, ``regrade.read_prior_answers``) is the base; ``prior_store``: the SQLite store that
+    own CSV, ``priors.read_prior_answers``) is the base; ``prior_store``: the SQLite store that
     CSV was graded in, for its texts."""
     from .evidence import knowledge as knowledge_mod
     from .evidence.grader import Grader
@@ -221,7 +221,7 @@ def assess_company(
             old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
             rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
         elif prior_answers:
-            from .regrade import prior_base
+            from .priors import prior_base
 
             new_side = Side.load(s, version_ids)
             prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
@@ -308,7 +308,7 @@ def assess(
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
-    from .regrade import prior_stores, read_prior_answers
+    from .priors import prior_stores, read_prior_answers
 
     prior_answers = read_prior_answers(list(prior)) if prior else {}
     prior_store = next(iter(prior_stores(list(prior))), None) if prior_answers else None
