@@ -334,8 +334,10 @@ def assess(
 
 
 def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
-    """Rows in RDR's element-results format (plus Confidence, Evidence, PriorResult, PriorRelation),
-    and the scoring inputs. Analysts' final decisions, when the review tables exist, win."""
+    """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS``), and the scoring inputs.
+    Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
+    ``review.queue.needs_review``."""
+    from .review.queue import row_review
     from .scoring import ElementResult, element_score
 
     with store.session() as s:
@@ -398,6 +400,7 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
                         "PriorResult": j.prior_result or "NA",
                         "PriorRelation": j.prior_relation or "NA",
                         "Reviewed": "yes" if ov is not None else "no",
+                        "NeedsReview": "yes" if row_review(result, confidence, j.probabilities, ov)[1] else "no",
                     }
                 )
                 results.append(
@@ -430,7 +433,7 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
     return f"Automated: {result}{conf}."
 
 
-EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed")
+EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview")
 
 
 def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str, Path], dict]:
