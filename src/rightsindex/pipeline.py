@@ -18,6 +18,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -122,9 +123,23 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
 
 def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str, tuple | None]], model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
     doc_part = json.dumps(sorted((k, v[1], v[2]) for k, v in versions.items()))
+    return _sha(_company_lineage(company, model, methodology, prior, exclude), doc_part)
+
+
+def _company_lineage(company: CompanySpec, model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
+    """Everything a company's grading depends on except its documents' versions (``regrade``: a run
+    is re-graded from an earlier run of the same lineage)."""
     svc = json.dumps([(s.id, s.kind) for s in company.services])
     prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts, p.quotes) for k, p in (prior or {}).items()), default=list)
-    return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
+    return _sha(model, methodology, company.id, company.type, svc, prior_part, ",".join(exclude))
+
+
+def graded_versions(document, as_of: date | None):
+    """The version of a document that an assessment grades: the one in force on ``as_of``, else the
+    current one (both by the document's dates, see ``corpus.versions``)."""
+    from .corpus.versions import current_version, version_in_force
+
+    return version_in_force(document.versions, as_of) if as_of is not None else current_version(document.versions)
 
 
 def assess_company(
@@ -136,8 +151,17 @@ def assess_company(
     grader_path: str | None = None,
     exclude: tuple[str, ...] = (),
     prior: dict | None = None,
+    as_of: str | None = None,
+    prior_answers: dict | None = None,
+    prior_store: str | None = None,
 ) -> dict:
-    """Grade one company and store its judgments in one transaction. Safe to run in a worker."""
+    """Grade one company and store its judgments in one transaction. Safe to run in a worker.
+
+    ``as_of`` (ISO date): grade the versions in force that day. A company graded before under the
+    same lineage is re-graded change-aware (``regrade``): answers whose passages did not change
+    are kept as they were. Failing that, ``prior_answers`` (an earlier edition's answers from our
+    own CSV, ``priors.read_prior_answers``) is the base; ``prior_store``: the SQLite store that
+    CSV was graded in, for its texts."""
     from .evidence import knowledge as knowledge_mod
     from .evidence.grader import Grader
     from .evidence.judge import grade_company
@@ -151,15 +175,17 @@ def assess_company(
     meth = methodology_mod.load(manifest.methodology)
     grader = Grader.load(Path(grader_path)) if grader_path else Grader.load()
     model = model_version(grader)
+    when = date.fromisoformat(as_of) if as_of else None
     with store.session() as s:
         comp = s.scalars(select(Company).where(Company.key == company_id)).one()
         keys = {d.key for d in company.documents}
         versions: dict[str, tuple[int, str, tuple | None]] = {}
         for d in s.scalars(select(Document).where(Document.company_id == comp.id)):
-            if d.key in keys and d.versions:
-                v = d.versions[-1]
+            v = graded_versions(d, when) if d.key in keys else None
+            if v is not None:
                 versions[d.key] = (v.id, v.text_sha256, tuple(d.levels) if d.levels is not None else None)
         cache_key = _company_cache_key(company, versions, model, meth.id, prior, exclude)
+        line = _company_lineage(company, model, meth.id, prior, exclude)
         existing = s.scalars(
             select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
         ).first()
@@ -182,6 +208,7 @@ def assess_company(
                         run_id=run.id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
                         confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
                         prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
+                        fingerprint=j.fingerprint, change=j.change,
                     )
                 )
             run.seconds = time.perf_counter() - t0
@@ -197,39 +224,49 @@ def assess_company(
     with store.session() as s:
         judge = SupportJudge.default(cache=StoreCache(s, SupportJudge.default().version))
         judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
+    from .regrade import Side, find_base, regrade
+
     with store.session() as s:
+        version_ids = {k: v[0] for k, v in versions.items()}
+        base = find_base(s, company_id, line, version_ids)
+        if base is not None:
+            old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
+            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
+        elif prior_answers:
+            from .priors import prior_base
+
+            new_side = Side.load(s, version_ids)
+            prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=model, cp=cp)
+        else:
+            rows = regrade((), judgments, Side(), Side(), model=model)
+        kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
         run = CompanyRun(
             assessment_id=assessment_id,
             company_key=company_id,
             cache_key=cache_key,
             meta={
-                "versions": {k: v[0] for k, v in versions.items()},
+                "versions": version_ids,
                 "passages": len(cp.rows),
                 "embed_seconds": round(t_embed, 2),
                 "model": model,
                 "readable": bool(cp.rows),
+                "lineage": line,
+                "base_run": base.id if base is not None else None,
+                "kept": kept,
             },
         )
         s.add(run)
         s.flush()
-        s.add_all(
-            Judgment(
-                run_id=run.id,
-                level=j.level,
-                service_kind=j.service_kind,
-                element=j.element,
-                result=j.result,
-                confidence=j.confidence,
-                probabilities=j.probabilities,
-                evidence=j.evidence,
-                prior_result=j.prior_result,
-                prior_relation=j.prior_relation,
-                comment=j.comment,
-            )
-            for j in judgments
-        )
+        s.add_all(Judgment(run_id=run.id, **r) for r in rows)
         run.seconds = time.perf_counter() - t0
-    return {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows), "readable": bool(cp.rows)}
+    info = {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments),
+            "passages": len(cp.rows), "readable": bool(cp.rows)}
+    if base is not None:
+        info["regraded_from"] = base.id
+        info["kept"] = kept
+        info["moved"] = sum(1 for r in rows if (r["change"] or {}).get("status") == "regraded" and r["change"].get("before") not in (None, r["result"]))
+    return info
 
 
 # -- the whole manifest --------------------------------------------------------------------------
@@ -247,13 +284,19 @@ def assess(
     exclude: dict[str, tuple[str, ...]] | None = None,
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    as_of: date | None = None,
     allow_roots: list[Path] | None = None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
+    ``as_of``: grade the versions in force on that day (dated by ``version_date``, by an Open
+    Terms Archive history on import, or by recording time); companies with no document in force
+    then are left out. Default: the current versions.
+
     ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``ingest`` per
-    document, ``start`` (number of companies), ``company`` per graded company. ``allow_roots``:
-    folders besides the manifest's own that its document paths may point into. ``exclude`` (company -> company ids whose quotes
+    document, ``start`` (number of companies), ``company`` per graded company, ``skip`` per company
+    left out. ``allow_roots``: folders besides the manifest's own that its document paths may point
+    into. ``exclude`` (company -> company ids whose quotes
     and priors the grader must not use) and ``grader_path`` serve company-split evaluation.
     """
     from .corpus.fetch import Fetcher
@@ -279,6 +322,10 @@ def assess(
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
+    from .priors import prior_stores, read_prior_answers
+
+    prior_answers = read_prior_answers(list(prior)) if prior else {}
+    prior_store = next(iter(prior_stores(list(prior))), None) if prior_answers else None
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
     from .evidence.grader import Grader
 
@@ -287,12 +334,21 @@ def assess(
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
         texts = []
+        in_force: set[str] = set()
         for c in selected:
             comp = s.scalars(select(Company).where(Company.key == c.id)).first()
+            keys = {d.key for d in c.documents}
             for d in (s.scalars(select(Document).where(Document.company_id == comp.id)) if comp else []):
-                if d.versions:
-                    texts.append(f"{c.id}|{d.key}|{d.versions[-1].text_sha256}|{d.levels}")
-        key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
+                v = graded_versions(d, as_of) if d.key in keys else None
+                if v is not None:
+                    texts.append(f"{c.id}|{d.key}|{v.text_sha256}|{d.levels}")
+                    in_force.add(c.id)
+        if as_of is not None:
+            for c in selected:
+                if c.id not in in_force:
+                    emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
+            selected = [c for c in selected if c.id in in_force]
+        key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
         if assessment is None:
             assessment = Assessment(
@@ -303,6 +359,7 @@ def assess(
                 manifest_sha256=_sha(manifest_path.read_bytes()),
                 model_version=model,
                 prior_sha256=prior_sha,
+                as_of=as_of,
                 meta={"companies": [c.id for c in selected], "out": str(out.resolve())},
             )
             s.add(assessment)
@@ -315,6 +372,9 @@ def assess(
         grader_path=str(grader_path) if grader_path else None,
         exclude=tuple((exclude or {}).get(c.id, ())),
         prior=prior_map.get(c.id),
+        as_of=as_of.isoformat() if as_of else None,
+        prior_answers=prior_answers.get(c.id),
+        prior_store=prior_store,
     )
     if workers > 1 and len(selected) > 1:
         from dask.distributed import Client, LocalCluster, as_completed

@@ -19,7 +19,7 @@ from .budget import document_budget
 from .extract import ExtractError, extract
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language
-from .versions import latest_version, record_version
+from .versions import latest_version, record_version, sha256, version_with_text
 
 __all__ = ["DocumentOutcome", "IngestReport", "ingest_manifest", "upsert_company", "upsert_document"]
 
@@ -127,6 +127,7 @@ def ingest_document(session: Session, company: Company, spec: DocumentSpec, fetc
         latest = latest_version(session, doc)
         return DocumentOutcome(company.key, spec.key, "current", latest.seq if latest else None)
     final_url = info.pop("final_url", None)
+    first = latest_version(session, doc) is None
     with document_budget():  # extraction and segmentation: BudgetExceeded (an ExtractError) when over
         ex = extract(raw, **info)
         language = spec.language or detect_language(ex.text)
@@ -138,13 +139,14 @@ def ingest_document(session: Session, company: Company, spec: DocumentSpec, fetc
             format=ex.format,
             charset=ex.charset,
             language=language,
-            version_date=spec.version_date or spec.accessed,
+            # a URL's later texts are not the one the manifest's dates describe: they date from their recording
+            version_date=(spec.version_date or spec.accessed) if spec.path is not None or first else None,
             source=final_url or spec.url if spec.path is None else spec.key,
             meta={k: v for k, v in {"title": ex.title, "pages": ex.pages, "accessed": spec.accessed and spec.accessed.isoformat()}.items() if v},
         )
-    if version is None:
-        latest = latest_version(session, doc)
-        return DocumentOutcome(company.key, spec.key, "current", latest.seq if latest else None)
+    if version is None:  # a text recorded before (perhaps an older one: it does not become current)
+        known = version_with_text(session, doc, sha256(ex.text))
+        return DocumentOutcome(company.key, spec.key, "current", known.seq if known else None)
     return DocumentOutcome(company.key, spec.key, "new", version.seq, len(version.passages))
 
 
@@ -175,11 +177,8 @@ def ingest_manifest(
     return report
 
 
-def version_in_force(session: Session, document: Document, when: date) -> Version | None:
-    """The latest version whose date (version date, else recording date) is on or before ``when``."""
-    best = None
-    for v in document.versions:
-        d = v.version_date or v.recorded_at.date()
-        if d <= when and (best is None or (best.version_date or best.recorded_at.date()) <= d):
-            best = v
-    return best
+def version_in_force(session: Session | None, document: Document, when: date) -> Version | None:
+    """The version in force on ``when`` (see ``versions.version_in_force``)."""
+    from .versions import version_in_force as in_force
+
+    return in_force(document.versions, when)

@@ -8,7 +8,7 @@ from typing import Sequence
 from sqlalchemy import select
 
 from ..store import Store
-from ..store.models import Version
+from ..store.models import Document, Version
 from .extract import normalise_text
 from .ingest import upsert_company, upsert_document
 from .manifest import CompanySpec, DocumentSpec, ServiceSpec
@@ -36,9 +36,15 @@ def import_history(
     terms_type: str,
     company: str,
     company_type: str = "Digital Platform",
+    document: str | None = None,
 ) -> ImportResult:
-    """Append each OTA version (oldest first) whose commit is not stored yet; one transaction."""
-    key = document_key(service, terms_type)
+    """Append each OTA version (oldest first) whose commit is not stored yet; one transaction.
+
+    ``document``: file the versions under this document key — a manifest's document (its path
+    or URL as the manifest gives it), so that ``assess`` grades its history — instead of
+    ``ota:<service>/<terms type>``. A version whose text the document already holds is not
+    recorded again (``versions.record_version``)."""
+    key = document or document_key(service, terms_type)
     added = existing = 0
     with store.session() as s:
         from ..store.models import Company
@@ -50,16 +56,21 @@ def import_history(
         comp = upsert_company(
             s, CompanySpec(id=company, name=known.name if known else company, type=known.type if known else company_type, services=services, documents=())
         )
-        doc = upsert_document(
-            s,
-            comp,
-            DocumentSpec(
-                key=key,
-                title=f"{service} {terms_type}",
-                type="-".join(terms_type.lower().split()),
-                meta={"source": "Open Terms Archive", "ota_service": service, "ota_type": terms_type},
-            ),
-        )
+        existing_doc = s.scalars(select(Document).where(Document.company_id == comp.id, Document.key == key)).first() if document else None
+        if existing_doc is not None:  # a manifest's document: keep what the manifest says of it
+            doc = existing_doc
+            doc.meta = {**(doc.meta or {}), "ota_service": service, "ota_type": terms_type}
+        else:
+            doc = upsert_document(
+                s,
+                comp,
+                DocumentSpec(
+                    key=key,
+                    title=f"{service} {terms_type}",
+                    type="-".join(terms_type.lower().split()),
+                    meta={"source": "Open Terms Archive", "ota_service": service, "ota_type": terms_type},
+                ),
+            )
         stored = set(s.scalars(select(Version.source).where(Version.document_id == doc.id)))
         for v in versions:
             source = f"ota:{v.commit}"
