@@ -18,6 +18,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -120,105 +121,169 @@ def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str,
     return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
 
 
+def company_versions(session, company: CompanySpec) -> dict[str, tuple[int, str, tuple | None]]:
+    """The version of each of the company's manifest documents that its grading reads:
+    ``{document key: (version id, text sha256, levels)}``."""
+    comp = session.scalars(select(Company).where(Company.key == company.id)).first()
+    if comp is None:
+        return {}
+    keys = {d.key for d in company.documents}
+    versions: dict[str, tuple[int, str, tuple | None]] = {}
+    for d in session.scalars(select(Document).where(Document.company_id == comp.id)):
+        if d.key in keys and d.versions:
+            v = d.versions[-1]
+            versions[d.key] = (v.id, v.text_sha256, tuple(d.levels) if d.levels is not None else None)
+    return versions
+
+
+@lru_cache(maxsize=4)
+def _load_grader(grader_path: str | None):
+    from .evidence.grader import Grader
+
+    return Grader.load(Path(grader_path)) if grader_path else Grader.load()
+
+
+def _judgment_rows(run_id: int, judgments) -> list[Judgment]:
+    return [
+        Judgment(
+            run_id=run_id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
+            confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
+            prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
+        )
+        for j in judgments
+    ]
+
+
+def _stored_run(s, assessment_id: int, company_id: str, cache_key: str, t0: float) -> dict | None:
+    """A run of this company already in the assessment (resumed), or a copy of an earlier run with
+    the same inputs (reused); None when the company must be graded."""
+    existing = s.scalars(
+        select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
+    ).first()
+    if existing is not None:
+        return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments)}
+    earlier = s.scalars(
+        select(CompanyRun).where(CompanyRun.cache_key == cache_key, CompanyRun.company_key == company_id).order_by(CompanyRun.id.desc())
+    ).first()
+    if earlier is None:
+        return None
+    run = CompanyRun(assessment_id=assessment_id, company_key=company_id, cache_key=cache_key, reused_from=earlier.id, meta=dict(earlier.meta))
+    s.add(run)
+    s.flush()
+    s.add_all(_judgment_rows(run.id, earlier.judgments))
+    run.seconds = time.perf_counter() - t0
+    return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments)}
+
+
 def assess_company(
     store_url: str,
     assessment_id: int,
-    manifest_path: str,
-    company_id: str,
-    *,
+    company: CompanySpec,
+    methodology_id: str,
+    versions: dict[str, tuple[int, str, tuple | None]],
     grader_path: str | None = None,
     exclude: tuple[str, ...] = (),
     prior: dict | None = None,
+    model: str | None = None,
 ) -> dict:
-    """Grade one company and store its judgments in one transaction. Safe to run in a worker."""
+    """Grade one company on the given document versions and store its judgments in one
+    transaction. A task: safe to run on any worker, and to run twice (a company already stored
+    in the assessment is "resumed", never stored again). ``model``: the assessment's model
+    version, which this process must have."""
     from .evidence import knowledge as knowledge_mod
-    from .evidence.grader import Grader
     from .evidence.judge import grade_company
     from .evidence.passages import embed_company, load_company_passages
+    from .runner import task_store
 
     t0 = time.perf_counter()
-    store = Store.open(store_url)
-    manifest = load_manifest(manifest_path, check_files=False)
-    company = manifest.company(company_id)
-    meth = methodology_mod.load(manifest.methodology)
-    grader = Grader.load(Path(grader_path)) if grader_path else Grader.load()
-    model = model_version(grader)
-    with store.session() as s:
-        comp = s.scalars(select(Company).where(Company.key == company_id)).one()
-        keys = {d.key for d in company.documents}
-        versions: dict[str, tuple[int, str, tuple | None]] = {}
-        for d in s.scalars(select(Document).where(Document.company_id == comp.id)):
-            if d.key in keys and d.versions:
-                v = d.versions[-1]
-                versions[d.key] = (v.id, v.text_sha256, tuple(d.levels) if d.levels is not None else None)
-        cache_key = _company_cache_key(company, versions, model, meth.id, prior, exclude)
-        existing = s.scalars(
-            select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
-        ).first()
-        if existing is not None:
-            return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments)}
-        earlier = s.scalars(
-            select(CompanyRun).where(CompanyRun.cache_key == cache_key, CompanyRun.company_key == company_id).order_by(CompanyRun.id.desc())
-        ).first()
-        if earlier is not None:
-            run = CompanyRun(
-                assessment_id=assessment_id, company_key=company_id, cache_key=cache_key, reused_from=earlier.id,
-                meta=dict(earlier.meta),
-            )
-            s.add(run)
-            s.flush()
-            for j in earlier.judgments:
-                s.add(
-                    Judgment(
-                        run_id=run.id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
-                        confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
-                        prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
-                    )
-                )
-            run.seconds = time.perf_counter() - t0
-            return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments)}
+    store = task_store(store_url)
+    meth = methodology_mod.load(methodology_id)
+    grader = _load_grader(grader_path)
+    here = model_version(grader)
+    if model is not None and here != model:
+        raise AssessError(f"this process grades with model {here}, assessment #{assessment_id} with {model}: install the same rightsindex everywhere")
+    cache_key = _company_cache_key(company, versions, here, meth.id, prior, exclude)
+    stored = store.write(lambda s: _stored_run(s, assessment_id, company.id, cache_key, t0), conflicts=True, what=f"reusing {company.id}")
+    if stored is not None:
+        return stored
 
     kn = knowledge_mod.load().for_methodology(meth.id)
     with store.session() as s:
-        cp = load_company_passages(s, company_id, {k: v[0] for k, v in versions.items()})
-        embed_company(s, cp)
+        cp = load_company_passages(s, company.id, {k: v[0] for k, v in versions.items()})
+    store.write(lambda s: embed_company(s, cp), what=f"embedding {company.id}")  # cached by the embedding stage: reads
     t_embed = time.perf_counter() - t0
     judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior)
-    with store.session() as s:
+
+    def save(s) -> dict:
+        existing = s.scalars(
+            select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company.id)
+        ).first()
+        if existing is not None:  # another attempt of this task finished first
+            return {"company": company.id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments)}
         run = CompanyRun(
             assessment_id=assessment_id,
-            company_key=company_id,
+            company_key=company.id,
             cache_key=cache_key,
             meta={
                 "versions": {k: v[0] for k, v in versions.items()},
                 "passages": len(cp.rows),
                 "embed_seconds": round(t_embed, 2),
-                "model": model,
+                "model": here,
             },
         )
         s.add(run)
         s.flush()
-        s.add_all(
-            Judgment(
-                run_id=run.id,
-                level=j.level,
-                service_kind=j.service_kind,
-                element=j.element,
-                result=j.result,
-                confidence=j.confidence,
-                probabilities=j.probabilities,
-                evidence=j.evidence,
-                prior_result=j.prior_result,
-                prior_relation=j.prior_relation,
-                comment=j.comment,
-            )
-            for j in judgments
-        )
+        s.add_all(_judgment_rows(run.id, judgments))
         run.seconds = time.perf_counter() - t0
-    return {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows)}
+        return {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows)}
+
+    return store.write(save, conflicts=True, what=f"storing {company.id}")
+
+
+def embed_version(store_url: str, company_key: str, doc_key: str, version_id: int) -> dict:
+    """Embed the candidate passages of one document version into the store's cache (a task).
+
+    One short write per model: vectors are computed before the transaction that stores them.
+    Texts already cached are not embedded again, so running it twice costs two reads.
+    """
+    from .evidence.embed import model_for
+    from .evidence.passages import CompanyPassages, embed_company, load_company_passages
+    from .runner import task_store
+
+    t0 = time.perf_counter()
+    store = task_store(store_url)
+    with store.session() as s:
+        cp = load_company_passages(s, company_key, {doc_key: version_id})
+    for model in ("minilm", "use"):
+        rows = [r for r in cp.rows if model_for(r.language) == model]
+        if rows:
+            store.write(lambda s, rows=rows: embed_company(s, CompanyPassages(company_key, rows)), what=f"embedding {doc_key}")
+    return {"company": company_key, "document": doc_key, "version": version_id, "passages": len(cp.rows), "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def company_rows(store_url: str, assessment_id: int, company_key: str) -> tuple[str, list[dict], list]:
+    """A company's rows of the element-results CSV and its scoring inputs (a task)."""
+    from .runner import task_store
+
+    rows, results = element_rows(task_store(store_url), assessment_id, companies=[company_key])
+    return company_key, rows, results
 
 
 # -- the whole manifest --------------------------------------------------------------------------
+
+
+def absolute_store_url(url: str) -> str:
+    """A SQLite URL with an absolute path (workers may run in another folder); others unchanged."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - Store.open explains a bad URL
+        return url
+    db = u.database
+    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        return u.set(database=str(Path(db).expanduser().resolve())).render_as_string(hide_password=False)
+    return url
 
 
 def assess(
@@ -227,6 +292,8 @@ def assess(
     *,
     db: str | None = None,
     workers: int = 1,
+    scheduler: str | None = None,
+    wait: bool = True,
     prior: list[Path] | None = None,
     allow_private: bool = False,
     grader_path: str | Path | None = None,
@@ -236,45 +303,73 @@ def assess(
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
-    ``on_event(kind, data)`` reports progress: ``ingest`` per document, ``start`` (number of
-    companies), ``company`` per graded company. ``exclude`` (company -> company ids whose quotes
-    and priors the grader must not use) and ``grader_path`` serve company-split evaluation.
+    The work runs as tasks on a runner (:mod:`rightsindex.runner`): in this process (default),
+    on ``workers`` local processes, or on the Dask cluster at ``scheduler`` (or
+    ``$DASK_SCHEDULER_ADDRESS``); the result is the same. Stages: ingest (a task per document),
+    embed (a task per document version to grade), grade (a task per company), publish (a task per
+    company's rows; the files are written here). One ``assess`` at a time works on a database:
+    another one waits for it (``wait``) or raises :class:`AssessError` naming it.
+
+    ``on_event(kind, data)`` reports progress: ``wait`` (another run holds the database),
+    ``runner``, ``ingest`` per document, ``start`` (number of companies), ``embed_start`` and
+    ``embed`` per version, ``company`` per graded company. ``exclude`` (company -> company ids
+    whose quotes and priors the grader must not use) and ``grader_path`` serve company-split
+    evaluation.
     """
-    from .corpus.fetch import Fetcher
+    from .runner import RunnerError, open_runner
+    from .store.locks import DatabaseBusyError, exclusive_run
 
     emit = on_event or (lambda kind, data: None)
     manifest_path = Path(manifest_path).resolve()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(manifest_path)
-    meth = methodology_mod.load(manifest.methodology)
-    store_url = db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}"
+    store_url = absolute_store_url(db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}")
     store = Store.open(store_url)
+    try:
+        with exclusive_run(
+            store.engine, "assess", label=f"rightsindex assess {manifest_path.name}", wait=wait,
+            on_wait=lambda message: emit("wait", {"message": message}),
+        ), open_runner(workers, scheduler, store_url=store_url) as runner:
+            emit("runner", {"runner": runner.description, "workers": runner.workers})
+            return _assess(
+                store, store_url, runner, manifest, manifest_path, out, emit, prior=prior, allow_private=allow_private,
+                grader_path=grader_path, exclude=exclude, companies=companies,
+            )
+    except (DatabaseBusyError, RunnerError) as exc:
+        raise AssessError(str(exc)) from None
+    finally:
+        store.close()
 
-    with Fetcher(allow_private=allow_private) as fetcher:
-        ingest = ingest_manifest(store, manifest, fetcher=fetcher, on_document=lambda o: emit("ingest", o.__dict__))
+
+def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies) -> AssessResult:
+    meth = methodology_mod.load(manifest.methodology)
+    ingest = ingest_manifest(
+        store, manifest, runner=runner, store_url=store_url, allow_private=allow_private,
+        on_document=lambda o: emit("ingest", o.__dict__),
+    )
     from .review import flag_stale_decisions
 
-    with store.session() as s:
-        stale = flag_stale_decisions(s)
+    stale = store.write(flag_stale_decisions, what="flagging stale decisions")
     if stale:
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
-    from .evidence.grader import Grader
-
-    grader = Grader.load(Path(grader_path)) if grader_path else Grader.load()
-    model = model_version(grader)
+    grader_str = str(grader_path) if grader_path else None
+    model = model_version(_load_grader(grader_str))
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
+        plans = {c.id: company_versions(s, c) for c in selected}
         texts = []
         for c in selected:
             comp = s.scalars(select(Company).where(Company.key == c.id)).first()
             for d in (s.scalars(select(Document).where(Document.company_id == comp.id)) if comp else []):
                 if d.versions:
                     texts.append(f"{c.id}|{d.key}|{d.versions[-1].text_sha256}|{d.levels}")
-        key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
+    key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
+
+    def find_or_create(s) -> int:
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
         if assessment is None:
             assessment = Assessment(
@@ -289,48 +384,65 @@ def assess(
             )
             s.add(assessment)
             s.flush()
-        assessment_id = assessment.id
+        return assessment.id
 
+    assessment_id = store.write(find_or_create, what="creating the assessment")
     result = AssessResult(assessment_id=assessment_id, out=out, ingest=ingest)
     emit("start", {"companies": len(selected), "assessment": assessment_id})
-    kwargs = lambda c: dict(  # noqa: E731
-        grader_path=str(grader_path) if grader_path else None,
-        exclude=tuple((exclude or {}).get(c.id, ())),
-        prior=prior_map.get(c.id),
-    )
-    if workers > 1 and len(selected) > 1:
-        from dask.distributed import Client, LocalCluster, as_completed
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          env={"RIGHTSINDEX_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
-            futures = [
-                client.submit(assess_company, store_url, assessment_id, str(manifest_path), c.id, pure=False, **kwargs(c))
-                for c in selected
-            ]
-            for fut in as_completed(futures):
-                info = fut.result()
-                result.companies[info["company"]] = info
-                emit("company", info)
-    else:
-        for c in selected:
-            info = assess_company(store_url, assessment_id, str(manifest_path), c.id, **kwargs(c))
-            result.companies[info["company"]] = info
-            emit("company", info)
+    def exclude_of(c: CompanySpec) -> tuple[str, ...]:
+        return tuple((exclude or {}).get(c.id, ()))
 
-    result.files, result.scores = write_outputs(store, assessment_id, out)
+    # embed: every version that a company still to grade reads, one task each
     with store.session() as s:
+        to_embed = {
+            v[0]: (c.id, k, v[0])
+            for c in selected
+            if not _stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
+            for k, v in plans[c.id].items()
+        }
+    emit("embed_start", {"versions": len(to_embed)})
+    for info in runner.map(embed_version, [(store_url, *t) for t in to_embed.values()], name="embed"):
+        emit("embed", info)
+
+    # grade: one task per company
+    tasks = [
+        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model)
+        for c in selected
+    ]
+    for info in runner.map(assess_company, tasks, name="grade"):
+        result.companies[info["company"]] = info
+        emit("company", info)
+
+    result.files, result.scores = write_outputs(store, assessment_id, out, runner=runner, store_url=store_url)
+
+    def finish(s) -> None:
         a = s.get(Assessment, assessment_id)
         a.status, a.finished_at = "done", utcnow()
-    store.close()
+
+    store.write(finish, what="finishing the assessment")
     return result
+
+
+def _stored_run_exists(s, assessment_id: int, company_id: str, cache_key: str) -> bool:
+    """Whether the company's judgments are in the assessment or can be copied from an earlier run."""
+    return (
+        s.scalars(
+            select(CompanyRun.id).where(
+                ((CompanyRun.assessment_id == assessment_id) | (CompanyRun.cache_key == cache_key)), CompanyRun.company_key == company_id
+            ).limit(1)
+        ).first()
+        is not None
+    )
 
 
 # -- outputs -------------------------------------------------------------------------------------
 
 
-def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
+def element_rows(store: Store, assessment_id: int, companies: list[str] | None = None) -> tuple[list[dict], list]:
     """Rows in RDR's element-results format (plus Confidence, Evidence, PriorResult, PriorRelation),
-    and the scoring inputs. Analysts' final decisions, when the review tables exist, win."""
+    and the scoring inputs. Analysts' final decisions, when the review tables exist, win.
+    Companies in manifest order (``companies``: only these)."""
     from .scoring import ElementResult, element_score
 
     with store.session() as s:
@@ -344,7 +456,7 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
         overrides = _overrides(s, assessment_id)
         rows: list[dict] = []
         results: list[ElementResult] = []
-        for run in a.runs:
+        for run in _ordered_runs(a, companies):
             spec = manifest.company(run.company_key) if manifest else None
             comp = s.scalars(select(Company).where(Company.key == run.company_key)).one()
             label = spec.name if spec else comp.name
@@ -404,6 +516,13 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
     return rows, results
 
 
+def _ordered_runs(a: Assessment, companies: list[str] | None = None) -> list[CompanyRun]:
+    """The assessment's company runs in manifest order, whatever order they finished in."""
+    order = {c: i for i, c in enumerate((a.meta or {}).get("companies") or [])}
+    runs = [r for r in a.runs if companies is None or r.company_key in companies]
+    return sorted(runs, key=lambda r: (order.get(r.company_key, len(order)), r.id))
+
+
 def _overrides(session, assessment_id: int) -> dict:
     """Analysts' final decisions for this assessment's companies (review room)."""
     from .review import final_decisions
@@ -428,13 +547,22 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
 EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed")
 
 
-def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str, Path], dict]:
+def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, store_url: str | None = None) -> tuple[dict[str, Path], dict]:
+    """Write element-scores.csv, scores.json and report/index.html. With a ``runner``, each
+    company's rows are built by a task of their own; the files are written here."""
     from .elementcsv import atomic_write_text, format_rows
     from .publish.report import write_report
     from .publish.scores import scores_json
     from .scoring import score_all
 
-    rows, results = element_rows(store, assessment_id)
+    if runner is None:
+        rows, results = element_rows(store, assessment_id)
+    else:
+        with store.session() as s:
+            keys = [r.company_key for r in _ordered_runs(s.get(Assessment, assessment_id))]
+        parts = {key: (r, res) for key, r, res in runner.map(company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
+        rows = [row for k in keys for row in parts[k][0]]
+        results = [x for k in keys for x in parts[k][1]]
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)

@@ -52,11 +52,14 @@ def record_version(
     recorded_at: datetime | None = None,
     source: str | None = None,
     meta: dict | None = None,
+    passages: Sequence | None = None,
 ) -> Version | None:
     """Append ``text`` as the document's newest version unless it equals the latest one.
 
     Returns the new version, or ``None`` when the text is unchanged. The caller owns the
-    transaction (one per document), so a failure leaves nothing half-written.
+    transaction (one per document), so a failure leaves nothing half-written. ``passages``: the
+    text's ``segment()`` when the caller computed it before the transaction (so that no write
+    lock is held while segmenting).
     """
     digest = sha256(text)
     latest = latest_version(session, document)
@@ -79,7 +82,7 @@ def record_version(
     )
     session.add(version)
     session.flush()
-    for p in segment(text, language=language):
+    for p in passages if passages is not None else segment(text, language=language):
         session.add(
             Passage(
                 version_id=version.id,

@@ -184,7 +184,7 @@ def embed_texts(session: Session | None, model: str, texts: list[str]) -> np.nda
         first = dict(zip(keys, texts))
         vectors = encoder(model).encode([first[k] for k in todo])
         for k, v in zip(todo, vectors):
-            cached[k] = v
+            cached[k] = v.astype(np.float16).astype(np.float32)  # as the cache stores it: a re-run reads the same
         if session is not None:
             _insert_ignore(session, [{"model": key_model, "text_sha256": k, "vector": cached[k].astype(np.float16).tobytes()} for k in todo])
     dim = encoder(model).dim if not cached else len(next(iter(cached.values())))
