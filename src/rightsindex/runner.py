@@ -221,7 +221,7 @@ def open_runner(
     scheduler: str | None = None,
     *,
     store_url: str | None = None,
-    connect_timeout: float = 30.0,
+    connect_timeout: float = 20.0,
     worker_timeout: float = 120.0,
 ) -> Iterator[SerialRunner | DaskRunner]:
     """A runner for ``workers`` local processes, or the cluster at ``scheduler`` (see
