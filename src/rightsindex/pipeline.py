@@ -17,6 +17,7 @@ import io
 import json
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -121,19 +122,37 @@ def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str,
     return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
 
 
-def company_versions(session, company: CompanySpec) -> dict[str, tuple[int, str, tuple | None]]:
+def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[str, int, str, list | None]]]:
+    """The latest version of every document of these companies, read without their texts:
+    ``{company key: [(document key, version id, text sha256, levels), …]}`` (documents in id order)."""
+    from sqlalchemy import func
+
+    from .store.models import Version
+
+    newest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id).subquery()
+    out: dict[str, list] = {k: [] for k in company_keys}
+    for start in range(0, len(company_keys), 500):
+        q = (
+            select(Company.key, Document.key, Version.id, Version.text_sha256, Document.levels)
+            .join(Document, Document.company_id == Company.id)
+            .join(newest, newest.c.document_id == Document.id)
+            .join(Version, (Version.document_id == Document.id) & (Version.seq == newest.c.seq))
+            .where(Company.key.in_(company_keys[start : start + 500]))
+            .order_by(Document.id)
+        )
+        for ckey, dkey, vid, sha, levels in session.execute(q):
+            out[ckey].append((dkey, vid, sha, levels))
+    return out
+
+
+def company_versions(session, company: CompanySpec, latest: list | None = None) -> dict[str, tuple[int, str, tuple | None]]:
     """The version of each of the company's manifest documents that its grading reads:
-    ``{document key: (version id, text sha256, levels)}``."""
-    comp = session.scalars(select(Company).where(Company.key == company.id)).first()
-    if comp is None:
-        return {}
+    ``{document key: (version id, text sha256, levels)}``. ``latest``: the company's entry of
+    :func:`latest_versions`, when already read."""
+    if latest is None:
+        latest = latest_versions(session, [company.id])[company.id]
     keys = {d.key for d in company.documents}
-    versions: dict[str, tuple[int, str, tuple | None]] = {}
-    for d in session.scalars(select(Document).where(Document.company_id == comp.id)):
-        if d.key in keys and d.versions:
-            v = d.versions[-1]
-            versions[d.key] = (v.id, v.text_sha256, tuple(d.levels) if d.levels is not None else None)
-    return versions
+    return {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest if dkey in keys}
 
 
 @lru_cache(maxsize=4)
@@ -300,12 +319,14 @@ def assess(
     exclude: dict[str, tuple[str, ...]] | None = None,
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    runner=None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
     The work runs as tasks on a runner (:mod:`rightsindex.runner`): in this process (default),
     on ``workers`` local processes, or on the Dask cluster at ``scheduler`` (or
-    ``$DASK_SCHEDULER_ADDRESS``); the result is the same. Stages: ingest (a task per document),
+    ``$DASK_SCHEDULER_ADDRESS``), or on a ``runner`` the caller opened and keeps; the result is
+    the same. Stages: ingest (a task per document),
     embed (a task per document version to grade), grade (a task per company), publish (a task per
     company's rows; the files are written here). One ``assess`` at a time works on a database:
     another one waits for it (``wait``) or raises :class:`AssessError` naming it.
@@ -330,7 +351,7 @@ def assess(
         with exclusive_run(
             store.engine, "assess", label=f"rightsindex assess {manifest_path.name}", wait=wait,
             on_wait=lambda message: emit("wait", {"message": message}),
-        ), open_runner(workers, scheduler, store_url=store_url) as runner:
+        ), (nullcontext(runner) if runner is not None else open_runner(workers, scheduler, store_url=store_url)) as runner:
             emit("runner", {"runner": runner.description, "workers": runner.workers})
             return _assess(
                 store, store_url, runner, manifest, manifest_path, out, emit, prior=prior, allow_private=allow_private,
@@ -360,13 +381,9 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
     model = model_version(_load_grader(grader_str))
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
-        plans = {c.id: company_versions(s, c) for c in selected}
-        texts = []
-        for c in selected:
-            comp = s.scalars(select(Company).where(Company.key == c.id)).first()
-            for d in (s.scalars(select(Document).where(Document.company_id == comp.id)) if comp else []):
-                if d.versions:
-                    texts.append(f"{c.id}|{d.key}|{d.versions[-1].text_sha256}|{d.levels}")
+        latest = latest_versions(s, [c.id for c in selected])
+    plans = {c.id: company_versions(None, c, latest[c.id]) for c in selected}
+    texts = [f"{c.id}|{dkey}|{sha}|{levels}" for c in selected for dkey, _, sha, levels in latest[c.id]]
     key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
 
     def find_or_create(s) -> int:
@@ -401,14 +418,18 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
             if not _stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
             for k, v in plans[c.id].items()
         }
+    # the longest tasks first, so that no worker is left with a long one at the end of a stage
+    with store.session() as s:
+        size = _text_lengths(s, [v[0] for c in selected for v in plans[c.id].values()])
     emit("embed_start", {"versions": len(to_embed)})
-    for info in runner.map(embed_version, [(store_url, *t) for t in to_embed.values()], name="embed"):
+    embed_tasks = sorted(to_embed.values(), key=lambda t: -size.get(t[2], 0))
+    for info in runner.map(embed_version, [(store_url, *t) for t in embed_tasks], name="embed"):
         emit("embed", info)
 
     # grade: one task per company
     tasks = [
         (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model)
-        for c in selected
+        for c in sorted(selected, key=lambda c: -sum(size.get(v[0], 0) for v in plans[c.id].values()))
     ]
     for info in runner.map(assess_company, tasks, name="grade"):
         result.companies[info["company"]] = info
@@ -422,6 +443,19 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
 
     store.write(finish, what="finishing the assessment")
     return result
+
+
+def _text_lengths(s, version_ids: list[int]) -> dict[int, int]:
+    """Characters of each version's text (the size of the work on it), read in the database."""
+    from sqlalchemy import func
+
+    from .store.models import Version
+
+    out: dict[int, int] = {}
+    for start in range(0, len(version_ids), 500):
+        chunk = version_ids[start : start + 500]
+        out.update((vid, n or 0) for vid, n in s.execute(select(Version.id, func.length(Version.text)).where(Version.id.in_(chunk))))
+    return out
 
 
 def _stored_run_exists(s, assessment_id: int, company_id: str, cache_key: str) -> bool:
@@ -448,11 +482,7 @@ def element_rows(store: Store, assessment_id: int, companies: list[str] | None =
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)
-        manifest = None
-        try:
-            manifest = load_manifest(a.manifest_path, check_files=False)
-        except Exception:  # noqa: BLE001 - the manifest may have moved; fall back to the store
-            manifest = None
+        manifest = _manifest_of(a.manifest_path, a.manifest_sha256)
         overrides = _overrides(s, assessment_id)
         rows: list[dict] = []
         results: list[ElementResult] = []
@@ -516,6 +546,16 @@ def element_rows(store: Store, assessment_id: int, companies: list[str] | None =
     return rows, results
 
 
+@lru_cache(maxsize=8)
+def _manifest_of(path: str, sha256: str) -> Manifest | None:
+    """The assessment's manifest (read once per process: publishing tasks ask for it per company);
+    None when it cannot be read here (moved, or on another machine): the store has the names."""
+    try:
+        return load_manifest(path, check_files=False)
+    except Exception:  # noqa: BLE001 - the manifest may have moved; fall back to the store
+        return None
+
+
 def _ordered_runs(a: Assessment, companies: list[str] | None = None) -> list[CompanyRun]:
     """The assessment's company runs in manifest order, whatever order they finished in."""
     order = {c: i for i, c in enumerate((a.meta or {}).get("companies") or [])}
@@ -547,6 +587,16 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
 EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed")
 
 
+def assessment_rows(store: Store, assessment_id: int, *, runner=None, store_url: str | None = None) -> tuple[list[dict], list]:
+    """:func:`element_rows` of the whole assessment; with a ``runner``, one task per company."""
+    if runner is None:
+        return element_rows(store, assessment_id)
+    with store.session() as s:
+        keys = [r.company_key for r in _ordered_runs(s.get(Assessment, assessment_id))]
+    parts = {key: (r, res) for key, r, res in runner.map(company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
+    return [row for k in keys for row in parts[k][0]], [x for k in keys for x in parts[k][1]]
+
+
 def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, store_url: str | None = None) -> tuple[dict[str, Path], dict]:
     """Write element-scores.csv, scores.json and report/index.html. With a ``runner``, each
     company's rows are built by a task of their own; the files are written here."""
@@ -555,14 +605,7 @@ def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, s
     from .publish.scores import scores_json
     from .scoring import score_all
 
-    if runner is None:
-        rows, results = element_rows(store, assessment_id)
-    else:
-        with store.session() as s:
-            keys = [r.company_key for r in _ordered_runs(s.get(Assessment, assessment_id))]
-        parts = {key: (r, res) for key, r, res in runner.map(company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
-        rows = [row for k in keys for row in parts[k][0]]
-        results = [x for k in keys for x in parts[k][1]]
+    rows, results = assessment_rows(store, assessment_id, runner=runner, store_url=store_url)
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)

@@ -29,6 +29,7 @@ import os
 import resource
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
@@ -133,15 +134,37 @@ def _sqlite_file(store_url: str | None) -> str | None:
 # -- runners --------------------------------------------------------------------------------------
 
 
-class SerialRunner:
+class _Stats:
+    """Per map ``name``: tasks, wall seconds of the map, and (serial runs) seconds inside tasks
+    and the longest task — the inputs of the scaling model in benchmarks/scale.py."""
+
+    def __init__(self) -> None:
+        self.stats: dict[str, dict[str, float]] = {}
+
+    def _stat(self, name: str) -> dict[str, float]:
+        return self.stats.setdefault(name, {"tasks": 0, "wall": 0.0, "task_seconds": 0.0, "longest": 0.0})
+
+
+class SerialRunner(_Stats):
     """Runs each task here, one after the other (the same task functions as on a cluster)."""
 
     workers = 1
     description = "serial, in this process"
 
     def map(self, fn: Callable, items: Iterable[tuple], *, name: str = "task") -> Iterator[Any]:
-        for args in items:
-            yield fn(*args)
+        st = self._stat(name)
+        t_start = time.perf_counter()
+        try:
+            for args in items:
+                t0 = time.perf_counter()
+                result = fn(*args)
+                took = time.perf_counter() - t0
+                st["tasks"] += 1
+                st["task_seconds"] += took
+                st["longest"] = max(st["longest"], took)
+                yield result
+        finally:
+            st["wall"] += time.perf_counter() - t_start
 
     def peak_memory(self) -> dict[str, int]:
         return {"local": peak_rss()}
@@ -150,10 +173,11 @@ class SerialRunner:
         release_task_resources()
 
 
-class DaskRunner:
+class DaskRunner(_Stats):
     """Sends each task to a Dask cluster and yields results as they complete."""
 
     def __init__(self, client, cluster=None, description: str = ""):
+        super().__init__()
         self.client = client
         self.cluster = cluster
         self.description = description
@@ -190,6 +214,8 @@ class DaskRunner:
             queue.add(fut)
             return True
 
+        st = self._stat(name)
+        t_start = time.perf_counter()
         try:
             for _ in range(window):
                 if not submit_next():
@@ -199,8 +225,10 @@ class DaskRunner:
                 in_flight.discard(fut)
                 fut.release()  # the worker may forget the result: it is ours now
                 submit_next()
+                st["tasks"] += 1
                 yield result
         finally:
+            st["wall"] += time.perf_counter() - t_start
             if in_flight:
                 self.client.cancel(list(in_flight))
 

@@ -264,17 +264,25 @@ def ingest_manifest(
         if store_url is None:
             raise ValueError("ingest_manifest with a runner needs store_url (workers open the store by URL)")
 
+        def size(d: DocumentSpec) -> int:
+            try:
+                return d.path.stat().st_size if d.path is not None else 0
+            except OSError:
+                return 0
+
+        # the largest documents first, so that no worker is left with a long one at the end
+        docs = sorted(((c, d) for c in manifest.companies for d in c.documents), key=lambda cd: -size(cd[1]))
+
         def tasks():
-            for cspec in manifest.companies:
-                for dspec in cspec.documents:
-                    raw = None
-                    if dspec.path is not None:
-                        try:
-                            raw = read_local(dspec)
-                        except ExtractError as exc:
-                            done(DocumentOutcome(cspec.id, dspec.key, "error", message=str(exc)))
-                            continue
-                    yield (store_url, cspec.id, dspec, raw, allow_private)
+            for cspec, dspec in docs:
+                raw = None
+                if dspec.path is not None:
+                    try:
+                        raw = read_local(dspec)
+                    except ExtractError as exc:
+                        done(DocumentOutcome(cspec.id, dspec.key, "error", message=str(exc)))
+                        continue
+                yield (store_url, cspec.id, dspec, raw, allow_private)
 
         for outcome in runner.map(ingest_task, tasks(), name="ingest"):
             done(outcome)

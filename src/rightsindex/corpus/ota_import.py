@@ -158,13 +158,15 @@ def import_collection(
     mapping=None,
     services: list[str] | None = None,
     types: list[str] | None = None,
+    documents: list[tuple[str, str]] | None = None,
     since: date | None = None,
     min_chars: int = 500,
     company_type: str = "Digital Platform",
     on_document: Callable[[ImportResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> list[ImportResult]:
-    """Import every document of an OTA collection (or those of ``services`` / ``types``).
+    """Import every document of an OTA collection (or those of ``services`` / ``types``, or the
+    ``(service, terms type)`` pairs of ``documents``).
 
     Without a ``mapping`` each OTA service is a company of its own (id = service name) and a
     document's key is ``ota:<Service>/<Terms type>``; with one (:mod:`ota_mapping`), documents go
@@ -177,7 +179,15 @@ def import_collection(
     from .ota_mapping import document_spec
 
     root = open_repo(repo)
-    wanted = select_documents(list_documents(root), services=services, types=types)
+    at_head = list_documents(root)
+    if documents is not None:
+        missing = sorted(set(map(tuple, documents)) - set(at_head))
+        if missing:
+            from .ota import OTAError
+
+            raise OTAError(f"not in {repo} at HEAD: " + ", ".join(f"{s}/{t}.md" for s, t in missing[:10]))
+        at_head = sorted(set(map(tuple, documents)))
+    wanted = select_documents(at_head, services=services, types=types)
     placed: dict[tuple[str, str], tuple[CompanySpec, DocumentSpec]] = {}
     for service, terms_type in wanted:
         if mapping is None:
