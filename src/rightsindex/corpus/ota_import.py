@@ -72,13 +72,22 @@ def record_history(store: Store, company_key: str, spec: DocumentSpec, versions:
         return set(s.scalars(select(Version.source).where(Version.document_id == doc.id)))
 
     stored = store.write(upsert, conflicts=True, what=f"document {spec.key}")
-    todo = [v for v in versions if f"ota:{v.commit}" not in stored]
+    # a version whose normalised text equals the one before it in the history is no version: it
+    # was not recorded the first time, and must not be recorded on a later import either
+    texts: dict[str, str] = {}
+    previous = None
+    for v in versions:
+        text = normalise_text(v.text)
+        if text != previous and f"ota:{v.commit}" not in stored:
+            texts[v.commit] = text
+        previous = text
+    todo = [v for v in versions if v.commit in texts]
     existing = len(versions) - len(todo)
     added = 0
     for start in range(0, len(todo), batch):
         prepared = []
         for v in todo[start : start + batch]:
-            text = normalise_text(v.text)
+            text = texts.pop(v.commit)
             language = detect_language(text)
             prepared.append((v, text, language, segment(text, language=language)))
 
