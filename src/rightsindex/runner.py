@@ -184,7 +184,7 @@ class DaskRunner(_Stats):
 
     @property
     def workers(self) -> int:
-        return max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+        return max(1, sum(self.client.nthreads().values()))
 
     def map(self, fn: Callable, items: Iterable[tuple], *, name: str = "task", window: int | None = None) -> Iterator[Any]:
         """Results of ``fn(*args)`` for each item, in completion order.
