@@ -54,7 +54,7 @@ def main() -> int:
                 d["path"] = str((args.corpus / d["path"]).resolve())
         mpath.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
         out = args.out or base / "out"
-        res = assess(mpath, out)
+        res = assess(mpath, out, allow_roots=[args.corpus])  # the manifest lies in a temporary folder
         with open(res.files["element-scores.csv"], encoding="utf-8", newline="") as fh:
             ours = {(r["Company"], r["Service"], r["Element"]): r for r in csv.DictReader(fh)}
         gold = {}

@@ -7,6 +7,7 @@ Skipped locally when Chromium or Playwright is missing; fails in CI (CI=true).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -71,10 +72,13 @@ def site(tmp_path_factory):
               and not meth.elements[r["Element"]].reversed]
     d["element"], d["indicator"] = silent[0]["Element"], silent[0]["Indicator"]
     d["other_element"] = silent[1]["Element"]
+    d["third_element"] = silent[2]["Element"]
     with store.session() as s:
         raw = s.get(Document, d["hostile"]["hostile-raw.md"])
         d["hostile_passage"] = next(p.id for p in raw.versions[-1].passages if "__pwned = 1" in p.text)
         d["apple_docs"] = list(s.scalars(select(Document.id).where(Document.key.like("docs/Apple/apple-%"))))
+        policy = s.scalars(select(Document).where(Document.key == "docs/Apple/apple-privacy-policy.md")).one()
+        d["apple_passage"] = next(p.id for p in policy.versions[-1].passages if p.kind == "paragraph")
     store.close()
 
     port = _free_port()
@@ -251,3 +255,87 @@ def test_hostile_documents_stay_inert(page, site):
     hostile.screenshot(path=str(SHOTS / "hostile-evidence.png"))
     assert page.dialogs == []
     assert not [e for e in page.errors if "Content Security Policy" in e or "Refused" in e]
+
+
+def test_the_review_panel_keeps_the_chosen_research_step(page, site):
+    """Issue 13, item 11: choosing "Primary research" and then attaching, detaching and accepting
+    records every action at the primary step (the select no longer snaps back to "Final")."""
+    element, aid, pid = site["third_element"], site["assessment_id"], site["apple_passage"]
+    sign_in(page, "alice", f"/companies/Apple/elements/{element}?level=Group&assessment={aid}")
+    step = page.get_by_test_id("step")
+    expect(step).to_have_value("final")
+    step.select_option("primary")  # htmx brings the panel of that step
+    expect(page.get_by_test_id("step-evidence-source")).to_have_text("(Primary research: from the automated grade)")
+    page.get_by_test_id("attach-id").fill(str(pid))
+    page.get_by_test_id("attach").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Passage attached.")
+    expect(page.get_by_test_id("step")).to_have_value("primary")
+    expect(page.get_by_test_id("step-evidence-source")).to_have_text("(Primary research)")
+    expect(page.get_by_test_id("audit")).to_contain_text(f"attach (primary)")
+    expect(page.get_by_test_id(f"detach-{pid}")).to_be_visible()  # the primary decision's passages are listed
+
+    page.get_by_test_id(f"detach-{pid}").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Passage detached.")
+    expect(page.get_by_test_id("step")).to_have_value("primary")
+    expect(page.get_by_test_id("audit")).to_contain_text(f"detach (primary): no disclosure found; detached passage {pid}")
+
+    page.get_by_test_id("accept").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Grade accepted.")
+    expect(page.get_by_test_id("step")).to_have_value("primary")
+    audit = page.get_by_test_id("audit").inner_text()
+    assert "accept (primary)" in audit and "(final)" not in audit
+    expect(page.get_by_test_id("decisions")).to_contain_text("Primary research")
+    expect(page.get_by_test_id("result")).to_have_text("No disclosure found")  # only the final step counts
+
+    # a reload starts at the final step again; choosing a step shows that step's passages
+    page.reload()
+    expect(page.get_by_test_id("step")).to_have_value("final")
+    expect(page.get_by_test_id("step-evidence-source")).to_have_text("(Final: from Primary research)")
+    page.get_by_test_id("step").select_option("review")
+    expect(page.get_by_test_id("step-evidence-source")).to_have_text("(Review: from Primary research)")
+    expect(page.get_by_test_id("step")).to_have_value("review")
+    assert page.get_by_test_id(f"detach-{pid}").count() == 0
+    page.screenshot(path=str(SHOTS / "review-primary-step.png"), full_page=True)
+    assert page.errors == [] and page.dialogs == []
+
+
+def test_the_per_service_chart_is_drawn_at_full_size(page, site):
+    """Issue 13, item 14: the scorecard's per-service chart was squeezed into half a column (its
+    11 px labels drawn at 7 px)."""
+    sign_in(page, "victor", f"/companies/Apple?assessment={site['assessment_id']}")
+    chart = page.locator("figure", has_text="Per service").locator("svg")
+    expect(chart).to_be_visible()
+    drawn = chart.bounding_box()["width"]
+    native = float(chart.get_attribute("viewBox").split()[2])
+    assert drawn >= 0.95 * native, (drawn, native)
+
+
+def test_the_report_fits_the_window_and_reads_as_text(page, tmp_path):
+    """Issue 13, item 14: one unbroken passage made the report 3,878 px wide; Markdown showed raw."""
+    from rightsindex import methodology as m
+    from rightsindex.publish.report import write_report
+
+    meth = m.load("rdr-2022")
+    url = "https://www.example.com/legal?q=" + "abcdefghij" * 400  # no break opportunity in 4,000 characters
+    rows = [
+        {"Company": "Acme", "Element": "P01a.01", "Service": "Group", "Result": "yes", "Confidence": "0.900",
+         "PriorRelation": "NA", "PriorResult": "NA", "Reviewed": "no",
+         "Evidence": json.dumps([{"path": "docs/a.md", "version": 1, "start": 0, "end": 10,
+                                  "text": f"See the [Conditions of Use]({url}) and **our** notice. " + "We collect data. " * 80}])},
+        {"Company": "Acme", "Element": "P01a.02", "Service": "Group", "Result": "no disclosure found", "Confidence": "0.700",
+         "PriorRelation": "NA", "PriorResult": "NA", "Reviewed": "no",
+         "Evidence": json.dumps([{"path": "docs/a.md", "version": 1, "start": 0, "end": 10, "text": url}])},
+    ]
+    scores = {"index": "t", "assessment": {"id": 1, "model": "m"}, "companies": {"Acme": {
+        "label": "Acme", "type": "Digital Platform", "rank": 1, "total": 20.549, "categories": {"G": 1.0, "F": 2.0, "P": 3.0},
+        "indicators": {}}}}
+    path = tmp_path / "report" / "index.html"
+    write_report(path, meth, scores, rows)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    text = page.locator("body").inner_text()
+    assert "Conditions of Use" in text and "](" not in text and "**" not in text
+    assert "Closest passages (1; none was judged to disclose this)" in text
+    assert "Total 20.6 ·" in text

@@ -29,6 +29,7 @@ user_app = typer.Typer(help="Local accounts of the analyst web app (viewer, anal
 app.add_typer(user_app, name="user")
 
 DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
+ROOT_HELP = "Also read manifest paths inside DIR (default: only inside the manifest's folder). Repeatable."
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -288,6 +289,7 @@ def corpus_add(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
     workers: int = typer.Option(1, "--workers", min=1, help="Read and extract documents in parallel processes (Dask LocalCluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Read and extract documents on an existing Dask cluster."),
 ) -> None:
@@ -299,9 +301,11 @@ def corpus_add(
     from .store import default_url
 
     try:
-        manifest = load_manifest(manifest_path)
+        manifest = load_manifest(manifest_path, allow_roots=allow_root or ())
     except ManifestError as exc:
         raise fail(str(exc))
+    for warning in manifest.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
     store_url = absolute_store_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
@@ -336,7 +340,9 @@ def corpus_list(
     store = _open_store(db)
     table = Table(title_justify="left")
     for col in ("id", "company", "document", "type", "versions", "latest", "lang", "passages"):
-        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left")
+        # never cut an id to "docs/Am…": on a narrow terminal long cells wrap instead
+        table.add_column(col, justify="right" if col in ("id", "versions", "passages") else "left", overflow="fold",
+                         no_wrap=col in ("id", "latest", "lang"))
     with store.session() as s:
         q = select(Document).join(Company).order_by(Company.key, Document.id)
         if company:
@@ -353,7 +359,8 @@ def corpus_list(
                 (latest.language or "") if latest else "",
                 str(len(latest.passages)) if latest else "0",
             )
-    out.print(table)
+    # piped into a file or another program, the table takes the width it needs: ids stay whole
+    (out if out.is_terminal else Console(width=10_000, highlight=False)).print(table)
 
 
 def _find_document(s, ref: str):
@@ -616,6 +623,7 @@ def assess_cmd(
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Stop at once when another assess is running on the database (default: wait for it)."),
+    allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
 ) -> None:
     """Grade every element for every company of a manifest, citing passages; score as RDR does."""
     from .corpus.manifest import ManifestError
@@ -632,7 +640,9 @@ def assess_cmd(
 
         def on_event(kind: str, data: dict) -> None:
             nonlocal companies, embedding, n_companies
-            if kind == "wait":
+            if kind == "warning":
+                progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+            elif kind == "wait":
                 progress.console.print(f"waiting: {data['message']} (Ctrl-C to stop)", highlight=False)
             elif kind == "runner" and data["workers"] > 1:
                 progress.console.print(f"running on {data['runner']}", highlight=False)
@@ -661,7 +671,7 @@ def assess_cmd(
         try:
             result = assess(
                 manifest_path, out_dir, db=db, workers=workers, scheduler=scheduler, wait=not no_wait, prior=prior,
-                allow_private=allow_private, on_event=on_event,
+                allow_private=allow_private, on_event=on_event, allow_roots=allow_root,
             )
         except (ManifestError, ElementCSVError, AssessError, StoreError, StoreBusyError, FileNotFoundError) as exc:
             raise fail(str(exc))

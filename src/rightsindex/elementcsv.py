@@ -5,7 +5,8 @@ Indicator, IndicatorNr, IndicatorSuffix, Element, ElemNr, Branch, Composite, Cla
 Comment, Score``; writers may append columns after these (``Confidence``, ``Evidence``, …).
 
 Every error names the file, the line and the field, and nothing is returned unless the whole input
-is valid.
+is valid. Cells that a spreadsheet would run as a formula are neutralised when written and restored
+when read (see ``csvsafe``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .csvsafe import neutralise_row, restore_row
 from .methodology import Methodology, MethodologyError, company_kind, normalise_element_id, normalise_indicator_id
 from .scoring import NA, ElementResult, ScoringError, element_score, normalise_result
 
@@ -127,6 +129,7 @@ def read(paths: Sequence[str | os.PathLike], methodology: Methodology) -> ReadRe
             rows += 1
             if None in row:
                 raise ElementCSVError(f"{where}: more fields than the header has")
+            row = restore_row(row)
             company = (row.get("Company") or "").strip()
             if not company:
                 raise ElementCSVError(f"{where}, field Company: empty")
@@ -200,14 +203,30 @@ def read(paths: Sequence[str | os.PathLike], methodology: Methodology) -> ReadRe
     return ReadResult(index=index or "", results=results, files=[str(p) for p in paths])
 
 
+def umask() -> int:
+    """The process umask (read without changing it where /proc tells it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part.
+    The file gets the mode any new file gets under the umask (0644 under umask 022)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -222,5 +241,5 @@ def format_rows(rows: Iterable[dict[str, object]], extra_columns: Sequence[str] 
     )
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("NA" if v is None else v) for k, v in row.items()})
+        writer.writerow(neutralise_row({k: ("NA" if v is None else v) for k, v in row.items()}))
     return buf.getvalue()

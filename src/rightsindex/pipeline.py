@@ -81,6 +81,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     previous answer stands (they never decide the answer: a comment may quote a page we lack).
     """
     from . import elementcsv
+    from .csvsafe import restore_row
     from .evidence.judge import Prior
     from .evidence.knowledge import quotes_in
 
@@ -89,7 +90,7 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
     quoted: dict[tuple[str, str, str], tuple[str, ...]] = {}
     for p in paths:
         with open(p, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
+            for row in map(restore_row, csv.DictReader(fh)):
                 level = row["Composite"] if row["Branch"] == "Company" else row["Service"]
                 raw = (row.get("Evidence") or "").strip()
                 if not raw or raw == "NA":
@@ -319,6 +320,7 @@ def assess(
     exclude: dict[str, tuple[str, ...]] | None = None,
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    allow_roots: list[Path] | None = None,
     runner=None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
@@ -326,16 +328,17 @@ def assess(
     The work runs as tasks on a runner (:mod:`rightsindex.runner`): in this process (default),
     on ``workers`` local processes, or on the Dask cluster at ``scheduler`` (or
     ``$DASK_SCHEDULER_ADDRESS``), or on a ``runner`` the caller opened and keeps; the result is
-    the same. Stages: ingest (a task per document),
-    embed (a task per document version to grade), grade (a task per company), publish (a task per
-    company's rows; the files are written here). One ``assess`` at a time works on a database:
-    another one waits for it (``wait``) or raises :class:`AssessError` naming it.
+    the same. Stages: ingest (a task per document), embed (a task per document version to grade),
+    grade (a task per company), publish (a task per company's rows; the files are written here).
+    One ``assess`` at a time works on a database: another one waits for it (``wait``) or raises
+    :class:`AssessError` naming it.
 
-    ``on_event(kind, data)`` reports progress: ``wait`` (another run holds the database),
-    ``runner``, ``ingest`` per document, ``start`` (number of companies), ``embed_start`` and
-    ``embed`` per version, ``company`` per graded company. ``exclude`` (company -> company ids
-    whose quotes and priors the grader must not use) and ``grader_path`` serve company-split
-    evaluation.
+    ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``wait`` (another
+    run holds the database), ``runner``, ``ingest`` per document, ``start`` (number of
+    companies), ``embed_start`` and ``embed`` per version, ``company`` per graded company.
+    ``allow_roots``: folders besides the manifest's own that its document paths may point into.
+    ``exclude`` (company -> company ids whose quotes and priors the grader must not use) and
+    ``grader_path`` serve company-split evaluation.
     """
     from .runner import RunnerError, open_runner
     from .store.locks import DatabaseBusyError, exclusive_run
@@ -344,7 +347,9 @@ def assess(
     manifest_path = Path(manifest_path).resolve()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = load_manifest(manifest_path)
+    manifest = load_manifest(manifest_path, allow_roots=allow_roots or ())
+    for warning in manifest.warnings:
+        emit("warning", {"message": warning})
     store_url = absolute_store_url(db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}")
     store = Store.open(store_url)
     try:

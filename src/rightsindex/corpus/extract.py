@@ -11,9 +11,11 @@ The output is Markdown-ish, because the segmenter cuts passages along structure:
 content itself), decodes text (BOM, declared charset, ``<meta charset>``, UTF-8, charset-normalizer),
 and converts:
 
-- HTML with trafilatura (Markdown output), after removing active content (scripts, styles,
+- HTML with trafilatura (Markdown output), after bounding its nesting (``html_depth``: tags that
+  would nest deeper than 512 levels are dropped, their text kept) and removing active content (scripts, styles,
   frames, ``on*=`` handlers, ``javascript:`` URLs). Our own selectolax converter also renders the
-  page: when trafilatura keeps less than 30 % of its text, ours is used; when trafilatura kept the
+  page: when trafilatura keeps less than 30 % of its text, or the page has more than 25,000 elements
+  (trafilatura is superlinear in them), ours is used; when trafilatura kept the
   right text but lost headings or list markup (it does on pages without ``<main>``/``<article>``),
   trafilatura's choice of blocks is laid out with our converter's structure;
 - PDF with pypdfium2, page by page, rebuilding paragraphs, headings (font size / weight) and list
@@ -503,6 +505,13 @@ _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _WS = re.compile(r"\s+")
 _TABLE_RULE = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+[ \t]*$", re.M)  # trafilatura's |---|---|
 _MIN_TRAFILATURA_SHARE = 0.3  # below this share of the visible text, trafilatura lost the document
+# trafilatura takes time superlinear in a page's elements (100,000 paragraphs: 17 s, in one call that
+# cannot be interrupted); a page with more start tags than this is converted by our converter alone
+MAX_TRAFILATURA_TAGS = 25_000
+
+
+class _TooManyElements(Exception):
+    pass
 
 
 def _sanitise(tree) -> None:
@@ -707,9 +716,15 @@ def _tree_blocks(tree) -> list[tuple[object, str]]:
     root = tree.root
     if root is None:
         return []
+    from .budget import check
+
     writer = _MarkdownWriter()
     stack: list[tuple[object, bool]] = [(root, False)]
+    steps = 0
     while stack:  # iterative walk: deep pages must not hit the recursion limit
+        steps += 1
+        if steps % 10_000 == 0:
+            check("HTML conversion")
         node, closing = stack.pop()
         tag = node.tag
         if closing:
@@ -751,8 +766,12 @@ def _restore_structure(main: str, blocks: list[tuple[object, str]]) -> str | Non
     """
     main_lines = {_key(line) for line in main.split("\n")}
     main_all = _key(main)
+    from .budget import check
+
     kept_flags: list[bool] = []
-    for _group, text in blocks:
+    for i, (_group, text) in enumerate(blocks):
+        if i % 1000 == 0:
+            check("HTML structure")
         k = _key(text)
         if not k:
             kept_flags.append(False)
@@ -783,11 +802,19 @@ def _extract_html(html: str) -> tuple[str, str | None]:
     import trafilatura
     from selectolax.lexbor import LexborHTMLParser
 
+    from .budget import check
+    from .html_depth import cap_nesting
+
+    html, _dropped = cap_nesting(html)  # parsers are superlinear in nesting depth: bound it first
+    check("HTML parsing")
     tree = LexborHTMLParser(html)
+    check("HTML parsing")
     title = _html_title(tree)
     _sanitise(tree)
     clean = tree.html or ""
     try:
+        if clean.count("<") - clean.count("</") > MAX_TRAFILATURA_TAGS:
+            raise _TooManyElements  # trafilatura is superlinear in elements: our converter alone
         main = trafilatura.extract(
             clean,
             output_format="markdown",
@@ -799,6 +826,7 @@ def _extract_html(html: str) -> tuple[str, str | None]:
         ) or ""
     except Exception:  # trafilatura/lxml choke on some malformed pages: the fallback still works
         main = ""
+    check("HTML extraction")
     main = _TABLE_RULE.sub(lambda m: "| " + " | ".join("---" for _ in range(m.group(0).count("|") - 1)) + " |", main)
     blocks = _tree_blocks(tree)  # skips navigation, footers, form controls and media too
     visible = _join_blocks(blocks)
@@ -1039,7 +1067,10 @@ def _extract_pdf(data: bytes, max_chars: int) -> Extracted:
                 raise ExtractError("corrupt PDF: no pages")
             pages: list[list[_Line]] = []
             total = 0
+            from .budget import check
+
             for i in range(n_pages):
+                check(f"PDF page {i + 1}")
                 try:
                     page = doc[i]
                     textpage = page.get_textpage()
@@ -1111,11 +1142,15 @@ def extract(
         raise ExtractError(
             f"binary content (unknown type: {controls} control characters as {charset}), not a text document"
         )
+    from .budget import check
+
+    check("decoding")
     if fmt == "html":
         body, title = _extract_html(raw)
     else:
         body, title = raw, None
     text = normalise_text(body)
+    check("normalising")
     if not text:
         raise ExtractError("empty document" + (" (no text in the HTML)" if fmt == "html" else ""))
     if fmt == "markdown":

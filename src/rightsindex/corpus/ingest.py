@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
+from .budget import document_budget
 from .extract import ExtractError, extract
-from .manifest import CompanySpec, DocumentSpec, Manifest
+from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
 from .versions import latest_version, record_version
 
@@ -145,9 +146,12 @@ def prepare_document(
     """Read (``raw``, the local file, or a fetch), extract and segment one document.
 
     Returns ``None`` when a conditional request says the document is unchanged. Raises
-    :class:`ExtractError` or ``FetchError``. Touches no database: the slow part of ingestion runs
+    :class:`ExtractError` (``BudgetExceeded`` past the document's time budget), ``FetchError`` or
+    ``ManifestError`` (a field the manifest check refused). Touches no database: the slow part of ingestion runs
     outside any transaction, so it never holds the database's write lock.
     """
+    if spec.problem:  # a field the manifest check refused: this document alone is left out
+        raise ManifestError(spec.problem)
     info: dict = {}
     final_url = None
     if raw is None and spec.path is not None:
@@ -166,11 +170,13 @@ def prepare_document(
             "content_type": result.content_type,
             "declared_charset": result.charset,
         }
-    ex = extract(raw, **info)
-    language = spec.language or detect_language(ex.text)
+    with document_budget():  # extraction and segmentation: BudgetExceeded (an ExtractError) when over
+        ex = extract(raw, **info)
+        language = spec.language or detect_language(ex.text)
+        passages = segment(ex.text, language=language)
     return PreparedDocument(
         raw=raw, text=ex.text, format=ex.format, charset=ex.charset, language=language, title=ex.title, pages=ex.pages,
-        passages=segment(ex.text, language=language), final_url=final_url, etag=etag, last_modified=last_modified,
+        passages=passages, final_url=final_url, etag=etag, last_modified=last_modified,
     )
 
 
@@ -218,7 +224,7 @@ def ingest_document(store: Store, company_key: str, spec: DocumentSpec, *, raw: 
                 if doc is not None:
                     etag, last_modified = doc.etag, doc.last_modified
         prepared = prepare_document(spec, raw=raw, fetcher=fetcher, etag=etag, last_modified=last_modified)
-    except (ExtractError, FetchError) as exc:
+    except (ExtractError, FetchError, ManifestError) as exc:
         return DocumentOutcome(company_key, spec.key, "error", message=str(exc))
     return store.write(lambda s: record_document(s, company_key, spec, prepared), conflicts=True, what=f"recording {spec.key}")
 
@@ -276,6 +282,9 @@ def ingest_manifest(
         def tasks():
             for cspec, dspec in docs:
                 raw = None
+                if dspec.problem:  # refused by the manifest check: nothing of it is read
+                    done(DocumentOutcome(cspec.id, dspec.key, "error", message=dspec.problem))
+                    continue
                 if dspec.path is not None:
                     try:
                         raw = read_local(dspec)

@@ -1,11 +1,28 @@
 """The manifest contract (DESIGN.md): companies, services and documents to assess.
 
-Errors name the manifest, the company and document (by index and id/path) and the field.
+Errors are one line naming the manifest, the company and document (by index and id/path) and the
+field. What is refused, and why:
+
+- a manifest larger than ``MAX_MANIFEST_BYTES`` or nested deeper than Python can follow;
+- a service ``kind`` that names no known kind (the message lists them);
+- a date that is not one (``version_date: 2025-13-01``), an unknown level, a missing file;
+- per document, the others being ingested (``DocumentSpec.problem``):
+  a ``path`` outside the manifest's folder (``..``, an absolute path, or a symbolic link resolving
+  elsewhere) unless a root holding it is allowed (``allow_roots``, ``--allow-root``); and in its other
+  fields (kept as metadata) anything but text (at most ``MAX_META_TEXT`` characters), numbers,
+  true/false, dates, or a list of at most ``MAX_META_ITEMS`` of them, or more than
+  ``MAX_META_TOTAL`` characters in all — YAML alias bombs, ``!!set``, ``!!binary`` and recursive
+  aliases included.
+
+Keys that are not part of the contract give warnings (``Manifest.warnings``), naming the closest
+known key ("titel: not a known field; did you mean title?").
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -13,11 +30,25 @@ from typing import Any
 
 import yaml
 
-from ..methodology import MethodologyError, company_kind
+from ..methodology import OTHER_SERVICE, MethodologyError, company_kind
 
-__all__ = ["CompanySpec", "DocumentSpec", "Manifest", "ManifestError", "ServiceSpec", "load_manifest", "service_type"]
+__all__ = [
+    "CompanySpec", "DocumentSpec", "Manifest", "ManifestError", "ServiceSpec", "known_kinds", "load_manifest",
+    "service_type",
+]
 
 COMPANY_LEVELS = ("Group", "OpCom")
+MAX_MANIFEST_BYTES = 16 * 2**20
+MAX_META_TEXT = 10_000
+MAX_META_ITEMS = 100
+MAX_META_TOTAL = 100_000
+MANIFEST_KEYS = ("index", "methodology", "companies")
+COMPANY_KEYS = ("id", "name", "type", "services", "documents")
+SERVICE_KEYS = ("id", "kind")
+DOCUMENT_KEYS = ("path", "url", "title", "type", "language", "version_date", "accessed", "levels")
+# A service of one of these kinds has no RDR service type: it is asked only the questions RDR asks
+# of every service type (RDR 2022 has no type for generative AI assistants, maps, portals, …).
+OTHER = OTHER_SERVICE
 
 # Manifest service kinds are free words ("search engine", "video", …); RDR's exclusions name its
 # service types. This maps the common words to RDR's types; RDR's own type ids are accepted too.
@@ -55,12 +86,26 @@ _SERVICE_TYPES = {
     "mobile": "mobile",
     "broadband": "broadband",
     "fixed-line broadband": "broadband",
+    "prepaid and postpaid mobile": "mobile",
+    "virtual assistant": "pda",
+    # kinds with no RDR service type, said explicitly
+    "other": OTHER,
+    "ai assistant": OTHER,
 }
+
+
+def _kind_key(kind: str) -> str:
+    return " ".join((kind or "").lower().split())
+
+
+def known_kinds() -> list[str]:
+    """Every service kind a manifest may name (RDR's service type ids and labels, common words)."""
+    return sorted(_SERVICE_TYPES)
 
 
 def service_type(kind: str) -> str:
     """RDR's service type for a manifest service kind; ``other`` when RDR has no such type."""
-    return _SERVICE_TYPES.get(" ".join((kind or "").lower().split()), "other")
+    return _SERVICE_TYPES.get(_kind_key(kind), OTHER)
 
 
 class ManifestError(ValueError):
@@ -89,6 +134,7 @@ class DocumentSpec:
     accessed: date | None = None
     levels: tuple[str, ...] | None = None  # None = all levels
     meta: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None  # why this document is refused (its other fields); None = fine
 
     def speaks_for(self, level: str) -> bool:
         return self.levels is None or level in self.levels
@@ -117,6 +163,7 @@ class Manifest:
     index: str
     methodology: str
     companies: tuple[CompanySpec, ...]
+    warnings: tuple[str, ...] = ()  # unknown keys and the like: reported, not fatal
 
     def company(self, company_id: str) -> CompanySpec:
         for c in self.companies:
@@ -138,6 +185,50 @@ def _date(value: Any, where: str) -> date | None:
         raise ManifestError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _unknown_keys(raw: dict, known: tuple[str, ...], where: str, kept: str = "ignored") -> list[str]:
+    """Warnings for keys outside ``known``, each with the closest known key when there is one."""
+    out = []
+    for key in raw:
+        if key in known:
+            continue
+        name = str(key)[:80]
+        close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(known)})"
+        out.append(f"{where}: {name}: not a known field, {kept}{hint}")
+    return out
+
+
+def _meta_value(value: Any, where: str, depth: int = 0) -> Any:
+    """A document's extra field as plain JSON data, or ManifestError naming the field."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) >= 2**63:
+            raise ManifestError(f"{where}: number too large to keep as metadata")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ManifestError(f"{where}: {value!r} is not a finite number")
+        return value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        if len(value) > MAX_META_TEXT:
+            raise ManifestError(f"{where}: text longer than {MAX_META_TEXT:,} characters ({len(value):,})")
+        return value
+    if isinstance(value, list) and depth == 0:
+        if len(value) > MAX_META_ITEMS:
+            raise ManifestError(f"{where}: a list of more than {MAX_META_ITEMS} items")
+        return [_meta_value(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    kind = {dict: "a mapping", list: "a nested list", set: "a set (!!set)", bytes: "binary data (!!binary)"}.get(
+        type(value), type(value).__name__
+    )
+    raise ManifestError(
+        f"{where}: {kind} cannot be kept as metadata; other fields may hold text, numbers, true/false, dates"
+        f" or a list of up to {MAX_META_ITEMS} of them"
+    )
+
+
 def _str(value: Any, where: str, required: bool = True) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -148,10 +239,38 @@ def _str(value: Any, where: str, required: bool = True) -> str:
     return str(value).strip()
 
 
-def load_manifest(path: str | Path, *, check_files: bool = True) -> Manifest:
-    """Read and validate a YAML or JSON manifest."""
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that a date-looking value that is no date (``2025-13-01``) stays
+    text, so that the field check can name the manifest, company, document and field."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def load_manifest(
+    path: str | Path, *, check_files: bool = True, allow_roots: list[str | Path] | tuple = ()
+) -> Manifest:
+    """Read and validate a YAML or JSON manifest.
+
+    Local document paths must lie inside the manifest's folder, or inside one of ``allow_roots``
+    (checked after resolving symbolic links) when ``check_files`` is set (the files are to be read).
+    """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path}: manifest larger than {MAX_MANIFEST_BYTES // 2**20} MiB ({size / 2**20:.0f} MiB)")
         raw_text = path.read_text("utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: manifest not found") from None
@@ -159,18 +278,38 @@ def load_manifest(path: str | Path, *, check_files: bool = True) -> Manifest:
         raise ManifestError(f"{path}: manifest is not UTF-8 text") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read manifest: {exc.strerror or exc}") from None
+    fmt = "JSON" if path.suffix.lower() == ".json" else "YAML"
     try:
-        raw = json.loads(raw_text) if path.suffix.lower() == ".json" else yaml.safe_load(raw_text)
+        raw = json.loads(raw_text) if fmt == "JSON" else yaml.load(raw_text, Loader=_Loader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
-    return parse_manifest(raw, base=path.parent, name=str(path), check_files=check_files, path=path)
+        raise ManifestError(f"{path}: not valid {fmt}: {_one_line(exc)}") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: not valid {fmt}: nested too deeply") from None
+    except ValueError as exc:  # e.g. a YAML value its constructor refuses
+        raise ManifestError(f"{path}: not valid {fmt}: {_one_line(exc)}") from None
+    return parse_manifest(raw, base=path.parent, name=str(path), check_files=check_files, path=path, allow_roots=allow_roots)
+
+
+def _outside(abs_path: Path, base: Path, allow_roots: list[Path], where: str) -> str | None:
+    """Why a path (already resolved) may not be read: outside the manifest's folder and the
+    allowed roots; None when it may."""
+    roots = [base.resolve(), *allow_roots]
+    if any(abs_path == r or r in abs_path.parents for r in roots):
+        return None
+    return (
+        f"{where}: path: {abs_path} is outside the manifest's folder ({roots[0]}); documents are read only"
+        " from there (symbolic links resolved); allow another folder with --allow-root"
+    )
 
 
 def parse_manifest(
-    raw: Any, *, base: Path, name: str = "manifest", check_files: bool = True, path: Path | None = None
+    raw: Any, *, base: Path, name: str = "manifest", check_files: bool = True, path: Path | None = None,
+    allow_roots: list[str | Path] | tuple = (),
 ) -> Manifest:
     if not isinstance(raw, dict):
         raise ManifestError(f"{name}: expected a mapping with index, methodology and companies")
+    roots = [Path(r).resolve() for r in allow_roots]
+    warnings: list[str] = _unknown_keys(raw, MANIFEST_KEYS, name)
     index = _str(raw.get("index"), f"{name}: index", required=False) or ""
     methodology = _str(raw.get("methodology"), f"{name}: methodology")
     from .. import methodology as m
@@ -191,6 +330,7 @@ def parse_manifest(
             raise ManifestError(f"{cwhere}: expected a mapping")
         cid = _str(c.get("id"), f"{cwhere}: id")
         cwhere = f"{name}: company {cid!r}"
+        warnings += _unknown_keys(c, COMPANY_KEYS, cwhere)
         if cid in seen_companies:
             raise ManifestError(f"{cwhere}: duplicate company id")
         seen_companies.add(cid)
@@ -208,7 +348,19 @@ def parse_manifest(
                 raise ManifestError(f"{cwhere}: service {sid!r}: a service cannot be named Group or OpCom")
             if any(x.id == sid for x in services):
                 raise ManifestError(f"{cwhere}: service {sid!r}: duplicate service id")
-            services.append(ServiceSpec(id=sid, kind=_str(s.get("kind"), f"{cwhere}: service {sid!r}: kind", required=False)))
+            swhere = f"{cwhere}: service {sid!r}"
+            warnings += _unknown_keys(s, SERVICE_KEYS, swhere)
+            kind = _str(s.get("kind"), f"{swhere}: kind", required=False)
+            if not kind:
+                warnings.append(f"{swhere}: kind: missing, taken as {OTHER!r} (no RDR service type: only the questions"
+                                " RDR asks of every service type apply)")
+            elif _kind_key(kind) not in _SERVICE_TYPES:
+                close = difflib.get_close_matches(_kind_key(kind), list(_SERVICE_TYPES), n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ManifestError(
+                    f"{swhere}: kind: unknown service kind {kind!r}; {hint}known kinds: {', '.join(known_kinds())}"
+                )
+            services.append(ServiceSpec(id=sid, kind=kind))
         if not services:
             raise ManifestError(f"{cwhere}: services: at least one service is needed (RDR grades services)")
         levels = {*COMPANY_LEVELS, *(s.id for s in services)}
@@ -231,9 +383,11 @@ def parse_manifest(
                 raise ManifestError(f"{dwhere}: duplicate document")
             seen_docs.add(key)
             abs_path = None
+            outside = None
             if rel:
                 abs_path = (base / rel).resolve()
-                if check_files:
+                outside = _outside(abs_path, base, roots, dwhere) if check_files else None
+                if check_files and outside is None:
                     if not abs_path.exists():
                         raise ManifestError(f"{dwhere}: path: file not found ({abs_path})")
                     if not abs_path.is_file():
@@ -247,6 +401,8 @@ def parse_manifest(
                     lv = [lv]
                 if not isinstance(lv, list) or not lv:
                     raise ManifestError(f"{dwhere}: levels: expected a list such as [Group, {services[0].id}]")
+                if not all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in lv):
+                    raise ManifestError(f"{dwhere}: levels: expected level names such as [Group, {services[0].id}]")
                 unknown = [str(x) for x in lv if str(x) not in levels]
                 if unknown:
                     raise ManifestError(
@@ -254,8 +410,24 @@ def parse_manifest(
                         f" (levels of {cid}: {', '.join(sorted(levels))})"
                     )
                 doc_levels = tuple(dict.fromkeys(str(x) for x in lv))
-            known = {"path", "url", "title", "type", "language", "version_date", "accessed", "levels"}
-            meta = {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in d.items() if k not in known}
+            # other keys are kept as metadata: plain values only (see the module docstring)
+            meta: dict[str, Any] = {}
+            problem = outside  # a path outside: this document is refused, nothing of it is read
+            total = 0
+            for k, v in d.items():
+                if k in DOCUMENT_KEYS:
+                    continue
+                try:
+                    meta[str(k)] = _meta_value(v, f"{dwhere}: {str(k)[:80]}")
+                    total += len(str(k)) + len(json.dumps(meta[str(k)], ensure_ascii=False))
+                    if total > MAX_META_TOTAL:
+                        raise ManifestError(f"{dwhere}: {str(k)[:80]}: other fields hold more than {MAX_META_TOTAL:,} characters in all")
+                except ManifestError as exc:
+                    problem, meta = problem or str(exc), {}
+                    break
+            warnings += [
+                w for w in _unknown_keys(d, DOCUMENT_KEYS, dwhere, kept="kept as metadata") if "did you mean" in w
+            ]
             language = _str(d.get("language"), f"{dwhere}: language", required=False) or None
             docs.append(
                 DocumentSpec(
@@ -269,6 +441,7 @@ def parse_manifest(
                     accessed=_date(d.get("accessed"), f"{dwhere}: accessed"),
                     levels=doc_levels,
                     meta=meta,
+                    problem=problem,
                 )
             )
         companies.append(
@@ -280,4 +453,6 @@ def parse_manifest(
                 documents=tuple(docs),
             )
         )
-    return Manifest(path=path, index=index, methodology=methodology, companies=tuple(companies))
+    return Manifest(
+        path=path, index=index, methodology=methodology, companies=tuple(companies), warnings=tuple(warnings)
+    )

@@ -3,6 +3,12 @@ sentences (pysbd for English, punctuation rules for Chinese), language, and word
 
 Offsets are Python string (code point) offsets into the normalised version text, so
 ``text[p.start:p.end] == p.text`` always holds.
+
+Segmentation takes time linear in the text: pysbd is superlinear in the length of the string it
+is given (8 s for a 137 KB paragraph, 131 s for 551 KB), so English text is cut into pieces of at
+most ``SBD_PIECE`` characters at likely sentence ends before pysbd sees it, and a long paragraph's
+sentences are found once and shared by the passages cut from it. Work is checked against the
+document's time budget (``budget.check``) piece by piece.
 """
 
 from __future__ import annotations
@@ -11,9 +17,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .budget import MAX_PASSAGES, TooManyPassages, check
+
 __all__ = ["Passage", "detect_language", "segment", "sentences", "tokenize"]
 
 MAX_PASSAGE = 1500  # longer paragraphs are cut at sentence boundaries into chunks of about this size
+SBD_PIECE = 2000  # pysbd sees at most this many characters at once
+SBD_SENTENCES = 60  # and at most about this many sentence ends
+DENSE_CHARS = 8  # a piece with a sentence end every < 8 characters is not prose: split by punctuation
 _ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SETEXT = re.compile(r"^(=+|-+)\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
@@ -30,6 +41,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _LINKS = re.compile(r"\]\([^)]*\)|https?://\S+|<[^>]{0,200}>")
 _EN_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+\S")
+# where to cut a long English text before pysbd: after a sentence end followed by a capital,
+# digit or opening quote (strong), else after any sentence end, else at a space
+_STRONG_CUT = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
+_WEAK_CUT = re.compile(r"[.!?;:][\"'”’)\]]*\s+")
+_SPACE_CUT = re.compile(r"\s+")
 
 
 @dataclass
@@ -101,22 +117,60 @@ def sentences(text: str, language: str | None) -> list[tuple[int, int]]:
     return list(_sentences(text, language))
 
 
-@lru_cache(maxsize=50_000)  # versions of a document share most passages: split each text once
-def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
+def _pieces(text: str, size: int = SBD_PIECE) -> list[tuple[int, int]]:
+    """Cut ``text`` into consecutive pieces of at most ``size`` characters, each ending where a
+    sentence most likely ends (in its second half), else at a space, else anywhere. Linear time."""
+    out: list[tuple[int, int]] = []
+    start, n = 0, len(text)
+    while n - start > size:
+        hi = start + size
+        ends = 0
+        for m in _WEAK_CUT.finditer(text, start, hi):  # pysbd's cost grows with the sentences it sees
+            ends += 1
+            if ends == SBD_SENTENCES:
+                hi = m.end()
+                break
+        lo = start + (hi - start) // 2
+        cut = None
+        for pattern in (_STRONG_CUT, _WEAK_CUT, _SPACE_CUT):
+            last = None
+            for m in pattern.finditer(text, lo, hi):
+                last = m
+            if last is not None:
+                cut = last.end()
+                break
+        if cut is None or cut <= start:
+            cut = hi
+        out.append((start, cut))
+        start = cut
+    if start < n:
+        out.append((start, n))
+    return out
+
+
+def _regex_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences ending at every sentence-ending punctuation mark."""
     spans: list[tuple[int, int]] = []
-    if language == "zh" or (language is None and _cjk_ratio(text) > 0.3):
-        for m in _ZH_SENT.finditer(text):
-            s, e = _trim(text, *m.span())
-            if e > s:
-                spans.append((s, e))
-        return tuple(spans)
-    if not _EN_BOUNDARY.search(text):
-        s, e = _trim(text, 0, len(text))
-        return ((s, e),) if e > s else ()
-    # pysbd's own char spans recompile a regex per sentence; locating the (unaltered, clean=False)
-    # sentence strings in order is equivalent and several times faster
     pos = 0
-    for sent in _pysbd().segment(text):
+    for m in _WEAK_CUT.finditer(text):
+        s, e = _trim(text, pos, m.end())
+        if e > s:
+            spans.append((s, e))
+        pos = m.end()
+    s, e = _trim(text, pos, len(text))
+    if e > s:
+        spans.append((s, e))
+    return spans
+
+
+def _pysbd_spans(text: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of ``text`` (short enough for pysbd) as spans."""
+    spans: list[tuple[int, int]] = []
+    # pysbd's segment() locates each sentence with a regex compiled for it, searched from the start
+    # of the text (quadratic, and it recompiles past re's cache); its processor gives the same
+    # (unaltered, clean=False) sentence strings, located here in order with str.find
+    pos = 0
+    for sent in _pysbd().processor(text).process():
         found = text.find(sent, pos)
         if found < 0:
             found = text.find(sent.strip(), pos)
@@ -127,6 +181,39 @@ def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
         s, e = _trim(text, found, pos)
         if e > s:
             spans.append((s, e))
+    return spans
+
+
+def _chinese_rules(text: str, language: str | None) -> bool:
+    """Whether :func:`sentences` splits ``text`` by Chinese punctuation rules (else with pysbd)."""
+    return language == "zh" or (language is None and _cjk_ratio(text) > 0.3)
+
+
+@lru_cache(maxsize=50_000)  # versions of a document share most passages: split each text once
+def _sentences(text: str, language: str | None) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
+    if _chinese_rules(text, language):
+        for m in _ZH_SENT.finditer(text):
+            s, e = _trim(text, *m.span())
+            if e > s:
+                spans.append((s, e))
+        return tuple(spans)
+    if not _EN_BOUNDARY.search(text):
+        s, e = _trim(text, 0, len(text))
+        return ((s, e),) if e > s else ()
+    if len(text) <= SBD_PIECE:
+        return tuple(_pysbd_spans(text))
+    for start, end in _pieces(text):
+        check("sentence splitting")
+        piece = text[start:end]
+        if not _EN_BOUNDARY.search(piece):
+            s, e = _trim(piece, 0, len(piece))
+            found = [(s, e)] if e > s else []
+        elif len(_WEAK_CUT.findall(piece)) * DENSE_CHARS > len(piece):
+            found = _regex_spans(piece)  # not prose ("a. a. a. …"): where pysbd is slowest
+        else:
+            found = _pysbd_spans(piece)
+        spans.extend((start + s, start + e) for s, e in found)
     return tuple(spans)
 
 
@@ -164,18 +251,21 @@ def _heading_text(line: str) -> str | None:
     return None
 
 
-def _chunks(text: str, start: int, end: int, language: str | None) -> list[tuple[int, int]]:
-    """Cut a long block into chunks of whole sentences of about MAX_PASSAGE characters."""
+def _chunks(text: str, start: int, end: int, language: str | None) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Cut a long block into chunks of whole sentences of about MAX_PASSAGE characters:
+    ``(start, end, sentence spans)`` with every offset absolute (into ``text``)."""
     body = text[start:end]
     spans = sentences(body, language) or [(0, len(body))]
-    out: list[tuple[int, int]] = []
+    out: list[tuple[int, int, list[tuple[int, int]]]] = []
     cs, ce = spans[0]
+    members = [spans[0]]
     for s, e in spans[1:]:
         if e - cs > MAX_PASSAGE:
-            out.append((start + cs, start + ce))
-            cs = s
+            out.append((start + cs, start + ce, [(start + a, start + b) for a, b in members]))
+            cs, members = s, []
         ce = e
-    out.append((start + cs, start + ce))
+        members.append((s, e))
+    out.append((start + cs, start + ce, [(start + a, start + b) for a, b in members]))
     # a single sentence longer than the limit stays whole
     return out
 
@@ -283,11 +373,14 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
                 path.pop()
             heading = " > ".join(t for _, t in path)
             path.append((level, title))
-            spans = [(s, e)]
+            spans = [(s, e, None)]
         else:
             heading = " > ".join(t for _, t in path)
-            spans = _chunks(text, s, e, language) if e - s > MAX_PASSAGE else [(s, e)]
-        for ps, pe in spans:
+            spans = _chunks(text, s, e, language) if e - s > MAX_PASSAGE else [(s, e, None)]
+        for ps, pe, known in spans:
+            check("segmentation")
+            if len(passages) >= MAX_PASSAGES:
+                raise TooManyPassages(f"document too fragmented: more than {MAX_PASSAGES:,} passages")
             ps, pe = _trim(text, ps, pe)
             ptext = text[ps:pe]
             if len(ptext.strip("|-*#>_ \t")) < 2:
@@ -301,6 +394,13 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
                     # short passages are too short to judge reliably: they keep the document's
                     # language unless their script says otherwise
                     lang = detect_language(ptext, default=None if language == "zh" else language)
+            if kind == "heading":
+                sents = [(0, len(ptext))]
+            elif known is not None and _chinese_rules(text[s:e], language) == _chinese_rules(ptext, lang):
+                # the block's sentences, found once for all its chunks (same splitter)
+                sents = [(a - ps, b - ps) for a, b in known if ps <= a and b <= pe]
+            else:
+                sents = sentences(ptext, lang)
             passages.append(
                 Passage(
                     seq=len(passages),
@@ -310,7 +410,7 @@ def segment(text: str, *, language: str | None = None, detect: bool = True) -> l
                     heading=heading,
                     text=ptext,
                     language=lang,
-                    sentences=sentences(ptext, lang) if kind != "heading" else [(0, len(ptext))],
+                    sentences=sents,
                 )
             )
     return passages

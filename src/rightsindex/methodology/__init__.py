@@ -19,6 +19,7 @@ __all__ = [
     "Indicator",
     "Methodology",
     "MethodologyError",
+    "OTHER_SERVICE",
     "available",
     "company_kind",
     "load",
@@ -37,6 +38,9 @@ _COMPANY_KINDS = {
     "internet and mobile ecosystem company": "internet",
     "platform": "internet",
 }
+
+# The service type of a service that has none of RDR's types (see Methodology.element_applies).
+OTHER_SERVICE = "other"
 
 
 class MethodologyError(ValueError):
@@ -171,13 +175,24 @@ class Methodology:
             return [self.elements[e] for child in ind.children for e in self.indicators[child].elements]
         return [self.elements[e] for e in ind.elements]
 
+    def service_specific(self, element_id: str) -> bool:
+        """Whether RDR asks this element of some service types only (its exclusions, or its
+        indicator's or family's, name a service type)."""
+        el = self.element(element_id)
+        ind = self.indicators[el.indicator]
+        excluded = {*el.excluded_services, *ind.excluded_services}
+        if ind.family:
+            excluded |= set(self.indicators[ind.family].excluded_services)
+        return bool(excluded - {"opCom"})
+
     def element_applies(
         self, element_id: str, company_kind: str, service_kind: str | None = None, level: str = ""
     ) -> bool:
         """Whether an element is asked at a level (element and indicator exclusions combined).
 
         ``level`` is ``Group``, ``OpCom`` or a service id; ``service_kind`` is RDR's service type for
-        a service level and ``None`` otherwise.
+        a service level and ``None`` otherwise. A service of no RDR type (``other``) is asked only
+        the elements RDR asks of every service type: none that RDR restricts by service type.
         """
         el = self.element(element_id)
         ind = self.indicators[el.indicator]
@@ -190,6 +205,8 @@ class Methodology:
         if level == "OpCom" and "opCom" in ind.excluded_services:
             return False
         if ind.scoring_scope == "company" and service_kind is not None:
+            return False
+        if service_kind == OTHER_SERVICE and self.service_specific(element_id):
             return False
         if ind.scoring_scope == "services" and service_kind is None:
             return False

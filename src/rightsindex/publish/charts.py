@@ -85,7 +85,9 @@ def _svg(fig, title: str) -> str:
 
 
 def _fmt(v: float | None) -> str:
-    return "N/A" if v is None else f"{v:.1f}"
+    from .scores import display_score
+
+    return display_score(v)
 
 
 def grouped_bars(

@@ -1,16 +1,39 @@
-"""The ``scores.json`` / scores CSV shapes (DESIGN.md contract)."""
+"""The ``scores.json`` / scores CSV shapes (DESIGN.md contract), and the one rule for showing a
+score to people.
+
+Scores are stored and exported with 2 decimals (``round(v, 2)``). Wherever a person reads one — the
+web app, the report, the static site, the PDF scorecards, the charts — it is that 2-decimal value
+rounded half up to 1 decimal (:func:`display_score`): 20.55 shows as 20.6 everywhere, never 20.5 in
+one place and 20.6 in another.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import ROUND_HALF_UP, Decimal
 
+from ..csvsafe import neutralise_row
 from ..methodology import Methodology
 from ..scoring import CompanyScores, rank
 
 
 def _r(v: float | None) -> float | None:
     return None if v is None else round(v + 0.0, 2)
+
+
+def display_value(v: float | None) -> float | None:
+    """The number people see: the stored 2-decimal score rounded half up to 1 decimal."""
+    if v is None:
+        return None
+    shown = float(Decimal(repr(_r(v))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return shown + 0.0  # no negative zero
+
+
+def display_score(v: float | None, na: str = "N/A") -> str:
+    """A score as people read it, e.g. ``20.6`` (see :func:`display_value`); ``na`` for N/A."""
+    shown = display_value(v)
+    return na if shown is None else f"{shown:.1f}"
 
 
 def scores_json(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> dict:
@@ -31,6 +54,16 @@ def scores_json(scores: dict[str, CompanyScores], methodology: Methodology, inde
     }
 
 
+class _SafeWriter:
+    """A csv writer whose cells never run as spreadsheet formulas (see ``csvsafe``)."""
+
+    def __init__(self, writer):
+        self._w = writer
+
+    def writerow(self, row) -> None:
+        self._w.writerow(neutralise_row(row))
+
+
 def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> str:
     """Long format, one row per company × scope: ``Index, Company, CompanyLabel, Level, Kind, Id, Score``.
 
@@ -38,7 +71,7 @@ def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index
     or ``level`` (an indicator at one level, ``Level`` naming it).
     """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["Index", "Company", "CompanyLabel", "Level", "Kind", "Id", "Score"])
 
     def fmt(v: float | None) -> str:

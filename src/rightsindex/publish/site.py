@@ -48,6 +48,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from .. import methodology as methodology_mod
+from ..elementcsv import umask
+from .text import display
 from ..methodology import Methodology
 
 MARKER = "site.json"
@@ -67,7 +69,10 @@ class PublishError(RuntimeError):
 
 
 def band(value: float | None) -> str:
-    """CSS class of a 0–100 score on the five-step colour scale (``na`` for N/A)."""
+    """CSS class of a 0–100 score on the five-step colour scale (``na`` for N/A), by the value shown."""
+    from .scores import display_value
+
+    value = display_value(value)
     if value is None:
         return "na"
     for upper, cls, _ in BANDS:
@@ -77,7 +82,10 @@ def band(value: float | None) -> str:
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
-    return "N/A" if value is None else f"{value:.{digits}f}"
+    """A score as people read it (one rounding rule everywhere: ``publish.scores.display_score``)."""
+    from .scores import display_score
+
+    return display_score(value) if digits == 1 else ("N/A" if value is None else f"{value:.{digits}f}")
 
 
 def lang_of(text: str | None) -> str:
@@ -429,6 +437,7 @@ def _env():
     env.filters["score"] = fmt
     env.filters["band"] = band
     env.filters["lang"] = lang_of
+    env.filters["plain"] = display  # policy text as people read it: no Markdown marks
     env.filters["width"] = lambda v: "0" if v is None else f"{max(0.0, min(100.0, float(v))):.1f}"
     env.globals["bands"] = BANDS
     env.globals["result_label"] = RESULT_LABEL
@@ -689,7 +698,7 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publishing-", dir=out.parent))
     try:
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; the site is made like any folder
         manifest = _build(tmp, info, meth, sj, files, companies, runner=runner)
         _swap(tmp, out)
     except BaseException:

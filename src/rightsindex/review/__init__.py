@@ -75,6 +75,7 @@ __all__ = [
     "comments",
     "decisions_for",
     "detach_evidence",
+    "evidence_at",
     "final_decisions",
     "flag_stale_decisions",
     "review_state",
@@ -312,6 +313,16 @@ def _start(session: Session, ctx: ElementContext, step: str) -> tuple[str, list[
             return d.result, [dict(e) for e in d.evidence or []], d.comment, earlier
     j = ctx.judgment
     return j.result, [dict(e) for e in j.evidence or []], "", "automated"
+
+
+def evidence_at(session: Session, ctx: ElementContext, step: str) -> tuple[list[dict], str]:
+    """The evidence an analyst works on at ``step``: that step's decision's, or what a new decision
+    there would start from (an earlier step's, else the automated judgment's); and where it is from."""
+    d = decisions_for(session, ctx.methodology, ctx.company_key, ctx.level, ctx.element).get(_check_step(step))
+    if d is not None:
+        return [dict(e) for e in d.evidence or []], step
+    _result, evidence, _comment, source = _start(session, ctx, step)
+    return evidence, source
 
 
 def _decide(

@@ -309,6 +309,19 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class LoginFailure(Base):
+    """A failed sign-in: when, for which user name, from which client address (login throttling,
+    shared by every web worker; rows older than the throttling window are pruned)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_at", "at"), Index("ix_login_failure_address", "address", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    username: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+
+
 class UserSession(Base):
     """A signed-in browser. The cookie carries a signed random token; only its SHA-256 is stored."""
 
@@ -358,12 +371,16 @@ import re as _re  # noqa: E402
 
 from sqlalchemy.engine import Engine as _Engine  # noqa: E402
 
-_RAW_CHANGE = _re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM)\s+[\"`]?(?:review_audit|review_comment)\b", _re.IGNORECASE)
+_RAW_CHANGE = _re.compile(
+    r"^\s*(?:UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?|REPLACE\s+INTO|INSERT\s+OR\s+REPLACE\s+INTO)"
+    r"\s+[\"`]?(?:review_audit|review_comment)\b",
+    _re.IGNORECASE,
+)
 
 
 @event.listens_for(_Engine, "before_cursor_execute")
 def _refuse_raw(conn, cursor, statement, parameters, context, executemany) -> None:
-    """Hand-written SQL through SQLAlchemy is refused as well (the database triggers of migration
-    0003 refuse it from any other client)."""
+    """Hand-written SQL through SQLAlchemy is refused as well, REPLACE and TRUNCATE included (the
+    database triggers of migrations 0003 and 0004 refuse it from any other client)."""
     if _RAW_CHANGE.match(statement):
         raise AppendOnlyError("review_audit and review_comment are append-only: rows are never updated or deleted")

@@ -19,6 +19,7 @@ from ..publish.scores import scores_json
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
 from .pages import require_analyst, require_viewer
+from .security import DbInt
 
 
 class AssessmentOut(BaseModel):
@@ -39,7 +40,7 @@ class ReviewActionIn(BaseModel):
     step: Literal["primary", "review", "final"] = "final"
     result: Literal["yes", "partial", "no", "no disclosure found", "NA"] | None = Field(None, description="for `change`")
     comment: str | None = Field(None, description="rationale (accept/change) or the comment text (comment)", max_length=20000)
-    passage_id: int | None = Field(None, description="for `attach` / `detach`")
+    passage_id: DbInt | None = Field(None, description="for `attach` / `detach`")
 
 
 def _iso(v) -> str | None:
@@ -62,7 +63,7 @@ def router(ctx) -> APIRouter:
             return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"])} for a in data.assessments(s)]
 
     @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")
-    def scores(request: Request, assessment_id: int):
+    def scores(request: Request, assessment_id: DbInt):
         """Totals, G/F/P categories, indicators and per-level scores per company, rounded to 2
         decimals (null where everything is N/A), with rank — as `assess` writes scores.json."""
         require_viewer(ctx, request)
@@ -72,7 +73,7 @@ def router(ctx) -> APIRouter:
         return out
 
     @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
-    def ranking(request: Request, assessment: int | None = None, edition: str | None = None):
+    def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment, edition)
@@ -89,7 +90,7 @@ def router(ctx) -> APIRouter:
         }
 
     @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}", summary="One element at one level: grade, confidence, evidence, decision")
-    def element_detail(request: Request, assessment_id: int, company: str, element: str, level: str = Query(..., description="Group, OpCom or a service")):
+    def element_detail(request: Request, assessment_id: DbInt, company: str, element: str, level: str = Query(..., description="Group, OpCom or a service")):
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         try:
@@ -123,7 +124,7 @@ def router(ctx) -> APIRouter:
         return out
 
     @r.get("/assessments/{assessment_id}/companies/{company}/elements", summary="A company's element results (RDR CSV columns)")
-    def elements(request: Request, assessment_id: int, company: str):
+    def elements(request: Request, assessment_id: DbInt, company: str):
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         rows = [r_ for r_ in sc.rows if r_["Company"] == company]
@@ -138,7 +139,7 @@ def router(ctx) -> APIRouter:
             return [{**d, "latest_date": _iso(d["latest_date"])} for d in data.documents(s, company)]
 
     @r.get("/documents/{doc_id}", summary="A document and its versions")
-    def document(request: Request, doc_id: int):
+    def document(request: Request, doc_id: DbInt):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -150,7 +151,7 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/versions/{seq}", summary="One version's text and passages")
-    def version(request: Request, doc_id: int, seq: int):
+    def version(request: Request, doc_id: DbInt, seq: DbInt):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -161,7 +162,7 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/diff", summary="Passage-level diff of two versions, with character-level changes")
-    def diff(request: Request, doc_id: int, from_: int = Query(..., alias="from"), to: int | None = None):
+    def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             d = data.document(s, doc_id)
@@ -193,14 +194,14 @@ def router(ctx) -> APIRouter:
                 ]
 
         @r.get("/assessments/{assessment_id}/companies/{company}/elements/{element}/audit", summary="Audit trail of one element at one level")
-        def audit(request: Request, assessment_id: int, company: str, element: str, level: str):
+        def audit(request: Request, assessment_id: DbInt, company: str, element: str, level: str):
             require_viewer(ctx, request)
             with store.session() as s:
                 a = data.resolve(s, assessment_id)
                 return [review.as_dict(e) for e in review.audit_trail(s, a.methodology, company, level, normalise_element_id(element))]
 
         @r.post("/assessments/{assessment_id}/companies/{company}/elements/{element}/review", summary="Accept, change, attach, detach or comment (analysts)")
-        def review_action(request: Request, assessment_id: int, company: str, element: str, body: ReviewActionIn, level: str = Query(...)):
+        def review_action(request: Request, assessment_id: DbInt, company: str, element: str, body: ReviewActionIn, level: str = Query(...)):
             """Needs the analyst or admin role and the ``X-CSRF-Token`` header (``GET /api/me``)."""
             p = require_analyst(ctx, request)
             el = normalise_element_id(element)

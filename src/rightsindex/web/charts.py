@@ -12,13 +12,15 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from ..publish.scores import display_score
+
 CATEGORY_COLOURS = {"total": "#1d2430", "G": "#0072B2", "F": "#C77C00", "P": "#009E73"}
 CATEGORY_NAMES = {"total": "Total", "G": "Governance", "F": "Freedom of expression", "P": "Privacy"}
 SERIES = ("total", "G", "F", "P")
 
 
 def _fmt(v: float | None) -> str:
-    return "N/A" if v is None else f"{v:.1f}"
+    return display_score(v)
 
 
 def _truncate(text: str, n: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -15,12 +14,15 @@ from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id, normalise_indicator_id
+from ..publish.scores import display_score, display_value
+from ..publish.text import display  # policy text for reading: one function for web, report and site
+from ..review import login_throttle
 from ..review.accounts import authenticate
 from ..scoring import RESULTS
 from ..store.models import Company, Version
 from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, timeline
 from .data import NotFound, result_score, version_date
-from .security import LoginRequired, Principal, safe_next
+from .security import DbInt, LoginRequired, Principal, safe_next
 
 RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
 RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na"}
@@ -30,19 +32,21 @@ RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disc
 
 
 def fmt_score(v) -> str:
-    return "N/A" if v is None else f"{v:.1f}"
+    return display_score(v)  # one rounding rule for every output (publish.scores)
 
 
 def score_class(v) -> str:
+    v = display_value(v)
     if v is None:
         return "sc-na"
     return f"sc-{min(9, max(0, int(v // 10)))}"
 
 
 def fmt_delta(v) -> str:
+    v = display_value(v)
     if v is None:
         return ""
-    if abs(v) < 0.05:
+    if v == 0:
         return "±0"
     return f"+{v:.1f}" if v > 0 else f"−{abs(v):.1f}"
 
@@ -55,19 +59,6 @@ def fmt_when(v) -> str:
     if isinstance(v, date):
         return v.isoformat()
     return str(v)
-
-
-_MD_LINK = re.compile(r"\[([^\]\n]{1,300})\]\((?:[^)\s]{1,2000})\)")
-_MD_STRONG = re.compile(r"(?<![\w*])\*\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*\*(?![\w*])|(?<![\w_])__(?=\S)([^_\n]{1,500}?)(?<=\S)__(?![\w_])")
-_MD_ESCAPE = re.compile(r"\\(?=[.\-*_#>()\[\]!+`|])")
-
-
-def display(text: str) -> str:
-    """Policy text for reading: Markdown link targets, bold marks and backslash escapes dropped
-    (the result is still plain text, escaped when rendered)."""
-    text = _MD_LINK.sub(r"\1", text or "")
-    text = _MD_STRONG.sub(lambda mo: mo.group(1) if mo.group(1) is not None else mo.group(2), text)
-    return _MD_ESCAPE.sub("", text)
 
 
 def _clean(html: str) -> Markup:
@@ -123,8 +114,8 @@ def u_indicator(company: str, indicator: str, assessment=None) -> str:
     return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment)
 
 
-def u_element(company: str, element: str, level: str, assessment=None) -> str:
-    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
+def u_element(company: str, element: str, level: str, assessment=None, step=None) -> str:
+    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment, step=step)
 
 
 def u_review(company: str, element: str, level: str, assessment) -> str:
@@ -233,7 +224,7 @@ def router(ctx) -> APIRouter:
 
     # -- ranking -----------------------------------------------------------------------------------
     @r.get("/ranking", response_class=HTMLResponse, include_in_schema=False)
-    def ranking(request: Request, assessment: int | None = None, edition: str | None = None, sort: str = "total", order: str | None = None):
+    def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None, sort: str = "total", order: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             try:
@@ -271,7 +262,7 @@ def router(ctx) -> APIRouter:
 
     # -- company scorecard -------------------------------------------------------------------------
     @r.get("/companies/{company}", response_class=HTMLResponse, include_in_schema=False)
-    def company_page(request: Request, company: str, assessment: int | None = None):
+    def company_page(request: Request, company: str, assessment: DbInt | None = None):
         p = require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -333,7 +324,7 @@ def router(ctx) -> APIRouter:
 
     # -- indicator ---------------------------------------------------------------------------------
     @r.get("/companies/{company}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_page(request: Request, company: str, indicator: str, assessment: int | None = None):
+    def indicator_page(request: Request, company: str, indicator: str, assessment: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -360,8 +351,10 @@ def router(ctx) -> APIRouter:
                       assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth)
 
     # -- element -----------------------------------------------------------------------------------
-    def element_values(request: Request, company: str, element: str, level: str | None, assessment: int | None, **extra) -> dict:
+    def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None,
+                       step: str | None = None, **extra) -> dict:
         p = ctx.auth.principal(request)
+        step = step if step in review.STEPS else "final"  # the research step the review panel works at
         with store.session() as s:
             a = data.resolve(s, assessment)
             a_id = a.id
@@ -389,7 +382,9 @@ def router(ctx) -> APIRouter:
             state = review.review_state(s, review.ElementContext(a_id, meth.id, company, level, el.id, j))
             final = state["final"]
             evidence = list(final.evidence) if final is not None else list(j.evidence or [])
-            attached = {e.get("passage_id") for e in evidence}
+            # the review panel shows the passages of the chosen step (detach) and the grader's others (attach)
+            step_evidence, step_source = review.evidence_at(s, review.ElementContext(a_id, meth.id, company, level, el.id, j), step)
+            attached = {e.get("passage_id") for e in step_evidence}
             candidates = [e for e in (j.evidence or []) if e.get("passage_id") not in attached]
             decisions = [
                 {"step": st, "result": d.result, "comment": d.comment, "by": d.updated_by, "at": d.updated_at, "flag": d.needs_rereview,
@@ -405,6 +400,7 @@ def router(ctx) -> APIRouter:
             probs = sorted(((k, v) for k, v in auto["probabilities"].items() if isinstance(v, (int, float))), key=lambda kv: -kv[1])
             why = [(str(f), float(w)) for f, w in (auto["probabilities"].get("why") or []) if isinstance(w, (int, float))]
             html_context = data.evidence_in_context(s, evidence)
+            step_context = html_context if step_evidence == evidence else data.evidence_in_context(s, step_evidence, around=0)
         terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]
         level_nav = [{"level": lvl, "result": sc.by_key.get((company, lvl, el.id), {}).get("Result"), "reviewed": sc.by_key.get((company, lvl, el.id), {}).get("Reviewed") == "yes"} for lvl in levels]
         summary = {
@@ -419,19 +415,23 @@ def router(ctx) -> APIRouter:
             assessment={"id": a_id, "index": sc.index}, summary=summary, auto=auto, probs=probs, final=final_info, decisions=decisions,
             audit=audit, comments=comments, evidence=html_context, why=why, candidates=candidates, terms=terms, level_nav=level_nav,
             prev_el=order[i - 1] if i > 0 else None, next_el=order[i + 1] if i + 1 < len(order) else None, methodology=meth,
-            can_review=p.can_review, **extra,
+            can_review=p.can_review, step=step, step_evidence=step_context, step_source=step_source, **extra,
         )
 
     @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)
-    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: int | None = None):
+    def element_page(request: Request, company: str, element: str, level: str | None = None, assessment: DbInt | None = None,
+                     step: str | None = None):
         require_viewer(ctx, request)
-        return render(ctx, request, "element.html", **element_values(request, company, element, level, assessment))
+        values = element_values(request, company, element, level, assessment, step)
+        if request.headers.get("hx-request"):  # the review panel changed its research step
+            return render(ctx, request, "_element_body.html", **values)
+        return render(ctx, request, "element.html", **values)
 
     if not ctx.public:
 
         @r.post("/review/{company}/{element}", response_class=HTMLResponse, include_in_schema=False)
         def review_action(
-            request: Request, company: str, element: str, level: str, assessment: int,
+            request: Request, company: str, element: str, level: str, assessment: DbInt,
             action: str = Form(...), step: str = Form("final"), result: str | None = Form(None), comment: str | None = Form(None),
             passage_id: str | None = Form(None),
         ):
@@ -443,6 +443,8 @@ def router(ctx) -> APIRouter:
                     pid = int(str(passage_id).strip().lstrip("#"))
                 except ValueError:
                     error = f"passage id {passage_id!r} is not a number"
+                if pid is not None and not 0 < pid < 2**63:
+                    error, pid = f"no passage {pid}", None
             if error is None:
                 try:
                     with store.session() as s:
@@ -454,13 +456,14 @@ def router(ctx) -> APIRouter:
                               "detach": "Passage detached.", "comment": "Comment added."}.get(action, "Saved.")
                 except review.ReviewError as exc:
                     error = str(exc)
+            # the answer keeps the research step the analyst worked at
             if request.headers.get("hx-request"):
-                values = element_values(request, company, element, level, assessment, error=error, notice=notice)
+                values = element_values(request, company, element, level, assessment, step, error=error, notice=notice)
                 return render(ctx, request, "_element_body.html", status_code=422 if error else 200, **values)
             if error:
-                values = element_values(request, company, element, level, assessment, error=error)
+                values = element_values(request, company, element, level, assessment, step, error=error)
                 return render(ctx, request, "element.html", status_code=422, **values)
-            return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment), status_code=303)
+            return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment, step=step), status_code=303)
 
     # -- documents ---------------------------------------------------------------------------------
     @r.get("/documents", response_class=HTMLResponse, include_in_schema=False)
@@ -472,7 +475,7 @@ def router(ctx) -> APIRouter:
         return render(ctx, request, "documents.html", docs=docs, company=company, companies=companies)
 
     @r.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def document_page(request: Request, doc_id: int, from_: int | None = Query(None, alias="from"), to: int | None = None, all: int = 0):
+    def document_page(request: Request, doc_id: DbInt, from_: DbInt | None = Query(None, alias="from"), to: DbInt | None = None, all: int = 0):
         require_viewer(ctx, request)
         with store.session() as s:
             doc = data.document(s, doc_id)
@@ -509,7 +512,7 @@ def router(ctx) -> APIRouter:
         return render(ctx, request, "document.html", doc=info, versions=vinfo, diff=diff, chart=chart)
 
     @r.get("/documents/{doc_id}/versions/{seq}", response_class=HTMLResponse, include_in_schema=False)
-    def version_page(request: Request, doc_id: int, seq: int, hl: int | None = None):
+    def version_page(request: Request, doc_id: DbInt, seq: DbInt, hl: DbInt | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             doc = data.document(s, doc_id)
@@ -533,16 +536,25 @@ def router(ctx) -> APIRouter:
         @r.post("/login", response_class=HTMLResponse, include_in_schema=False)
         def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
             username = username.strip()
-            if auth.throttled(username):
-                return render(ctx, request, "login.html", status_code=429, next=safe_next(next),
-                              error="Too many failed attempts for this account. Wait 15 minutes and try again.")
+            address = request.client.host if request.client else None
+            with store.session() as s:  # throttling lives in the database: shared by every worker
+                verdict = login_throttle.check(s, username, address)
+            if not verdict.allowed:
+                minutes = max(1, round(verdict.retry_after / 60))
+                resp = render(ctx, request, "login.html", status_code=429, next=safe_next(next),
+                              error=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+                resp.headers["Retry-After"] = str(verdict.retry_after)
+                return resp
             with store.session() as s:
                 user = authenticate(s, username, password)
                 uid = user.id if user else None
+            with store.session() as s:
+                if uid is None:
+                    login_throttle.failed(s, username, address)
+                else:
+                    login_throttle.succeeded(s, username, address)
             if uid is None:
-                auth.failed(username)
                 return render(ctx, request, "login.html", status_code=401, next=safe_next(next), error="Wrong user name or password.")
-            auth.succeeded(username)
             cookie, _csrf = auth.start_session(uid)
             resp = RedirectResponse(safe_next(next), status_code=303)
             auth.set_session_cookie(resp, request, cookie)

@@ -6,20 +6,23 @@
 - CSRF: a synchronizer token per session (per browser before login, in a signed cookie), checked
   on every POST/PUT/PATCH/DELETE — from the ``csrf_token`` form field or the ``X-CSRF-Token``
   header (htmx sends it on every request). A foreign ``Origin`` is refused as well.
-- Headers on every response: a strict Content-Security-Policy (``script-src 'self'``, nothing
-  external, no inline script or style), ``frame-ancestors 'none'``, ``nosniff``, no referrer leaks.
+- Headers on every response, errors and 500s included: a strict Content-Security-Policy
+  (``script-src 'self'``, nothing external, no inline script or style), ``frame-ancestors 'none'``,
+  ``nosniff``, no referrer leaks.
+- Ids in URLs are database integers (``DbInt``): a number beyond 64 bits is a 422, not a crash.
+- Login throttling is in ``review.login_throttle`` (in the database, shared by workers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import urlsplit
 
+import annotated_types
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
@@ -27,6 +30,10 @@ from sqlalchemy import delete, select
 from ..review.accounts import role_at_least, same, secret
 from ..store import Store
 from ..store.models import User, UserSession, utcnow
+
+# An integer a database column can hold: route parameters that are ids use it, so that a number
+# beyond 64 bits is refused by validation (422) instead of overflowing the SQLite driver (500).
+DbInt = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
 
 SESSION_COOKIE = "ri_session"
 CSRF_COOKIE = "ri_csrf"
@@ -58,8 +65,16 @@ SECURITY_HEADERS = [
 ]
 
 
+_ERROR_HTML = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Internal error</title>"
+    b"<h1>Internal error</h1><p>Something went wrong on our side; it has been logged. Try again later.</p></html>"
+)
+
+
 class SecurityHeaders:
-    """Pure ASGI middleware: adds the security headers to every HTTP response (errors and static too)."""
+    """Pure ASGI middleware: adds the security headers to every HTTP response (errors and static
+    too). An unhandled exception is answered here with a plain 500 that carries them as well (and
+    re-raised, so the server still logs it): Starlette's own 500 is sent outside every middleware."""
 
     def __init__(self, app):
         self.app = app
@@ -67,9 +82,12 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        started = False
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
@@ -78,7 +96,17 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                api = scope["path"].startswith("/api/")
+                body = b'{"detail":"internal error"}' if api else _ERROR_HTML
+                ctype = b"application/json" if api else b"text/html; charset=utf-8"
+                await send_with_headers({"type": "http.response.start", "status": 500,
+                                         "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+                await send_with_headers({"type": "http.response.body", "body": body, "more_body": False})
+            raise
 
 
 class HeadAsGet:
@@ -140,8 +168,6 @@ class Auth:
         key = "public-mode-signs-nothing-" + secrets.token_urlsafe(32) if public else secret(store)
         self._session_signer = URLSafeSerializer(key, salt="rightsindex.session")
         self._csrf_signer = URLSafeSerializer(key, salt="rightsindex.csrf")
-        self._failures: dict[str, list[float]] = {}
-        self._failures_lock = threading.Lock()
 
     # -- who is asking -----------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -197,22 +223,6 @@ class Auth:
 
     def clear_session_cookie(self, response, request: Request) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
-
-    # -- login throttling (per worker) --------------------------------------------------------------
-    def throttled(self, username: str) -> bool:
-        now = time.monotonic()
-        with self._failures_lock:
-            recent = [t for t in self._failures.get(username.lower(), []) if now - t < 900]
-            self._failures[username.lower()] = recent
-            return len(recent) >= 10
-
-    def failed(self, username: str) -> None:
-        with self._failures_lock:
-            self._failures.setdefault(username.lower(), []).append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        with self._failures_lock:
-            self._failures.pop(username.lower(), None)
 
     # -- CSRF --------------------------------------------------------------------------------------
     def anonymous_csrf(self, request: Request) -> tuple[str, str | None]:
