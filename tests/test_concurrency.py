@@ -25,7 +25,6 @@ from rightsindex.store import Store
 from rightsindex.store.models import Document, Version
 from rightsindex.web import create_app
 
-from .conftest import ROOT
 from .test_assess import make_manifest, rows_of
 from .test_corpus_store import small_manifest
 from .test_web import login

@@ -296,9 +296,8 @@ def corpus_add(
     """Ingest a manifest's documents: extract, segment and record new versions."""
     from .corpus.ingest import ingest_manifest
     from .corpus.manifest import ManifestError, load_manifest
-    from .pipeline import absolute_store_url
     from .runner import RunnerError, open_runner
-    from .store import default_url
+    from .store import absolute_url, default_url
 
     try:
         manifest = load_manifest(manifest_path, allow_roots=allow_root or ())
@@ -306,7 +305,7 @@ def corpus_add(
         raise fail(str(exc))
     for warning in manifest.warnings:
         err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
-    store_url = absolute_store_url(db or default_url())
+    store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
     try:
@@ -501,7 +500,7 @@ def corpus_import_ota(
     from datetime import date
 
     from .corpus.ota import OTAError, history, open_repo
-    from .corpus.ota_import import import_collection, import_history
+    from .corpus.ota_import import import_history
     from .corpus.ota_mapping import MappingError, load_mapping
 
     try:
@@ -542,11 +541,10 @@ def corpus_import_ota(
 def _import_collection(path, mapping, terms_type, since_date, min_chars, company_type, db, workers, scheduler) -> None:
     from .corpus.ota import OTAError
     from .corpus.ota_import import import_collection
-    from .pipeline import absolute_store_url
     from .runner import RunnerError, open_runner
-    from .store import default_url
+    from .store import absolute_url, default_url
 
-    store_url = absolute_store_url(db or default_url())
+    store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     t0 = __import__("time").perf_counter()
     try:
@@ -700,12 +698,11 @@ def publish_cmd(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Render companies' pages and PDFs on an existing Dask cluster."),
 ) -> None:
     """Publish an assessment: a static site that opens from disk, RDR-format CSV, scores, PDF scorecards."""
-    from .pipeline import absolute_store_url
     from .publish.site import PublishError, publish_site, summary
     from .runner import RunnerError, open_runner
-    from .store import default_url
+    from .store import absolute_url, default_url
 
-    store_url = absolute_store_url(db or default_url())
+    store_url = absolute_url(db or default_url())
     try:
         if workers > 1 or scheduler:
             with open_runner(workers, scheduler, store_url=store_url) as runner:

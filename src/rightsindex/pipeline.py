@@ -26,10 +26,11 @@ from typing import Callable
 from sqlalchemy import select
 
 from . import methodology as methodology_mod
+from . import stages
 from .corpus.ingest import IngestReport, ingest_manifest
 from .corpus.manifest import CompanySpec, Manifest, load_manifest
-from .store import Store
-from .store.models import Assessment, Company, CompanyRun, Document, Judgment, utcnow
+from .store import Store, absolute_url
+from .store.models import Assessment, Company, CompanyRun, Judgment, utcnow
 
 DEFAULT_DB_NAME = "rightsindex.sqlite"
 
@@ -121,39 +122,6 @@ def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str,
     svc = json.dumps([(s.id, s.kind) for s in company.services])
     prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts, p.quotes) for k, p in (prior or {}).items()), default=list)
     return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
-
-
-def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[str, int, str, list | None]]]:
-    """The latest version of every document of these companies, read without their texts:
-    ``{company key: [(document key, version id, text sha256, levels), …]}`` (documents in id order)."""
-    from sqlalchemy import func
-
-    from .store.models import Version
-
-    newest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id).subquery()
-    out: dict[str, list] = {k: [] for k in company_keys}
-    for start in range(0, len(company_keys), 500):
-        q = (
-            select(Company.key, Document.key, Version.id, Version.text_sha256, Document.levels)
-            .join(Document, Document.company_id == Company.id)
-            .join(newest, newest.c.document_id == Document.id)
-            .join(Version, (Version.document_id == Document.id) & (Version.seq == newest.c.seq))
-            .where(Company.key.in_(company_keys[start : start + 500]))
-            .order_by(Document.id)
-        )
-        for ckey, dkey, vid, sha, levels in session.execute(q):
-            out[ckey].append((dkey, vid, sha, levels))
-    return out
-
-
-def company_versions(session, company: CompanySpec, latest: list | None = None) -> dict[str, tuple[int, str, tuple | None]]:
-    """The version of each of the company's manifest documents that its grading reads:
-    ``{document key: (version id, text sha256, levels)}``. ``latest``: the company's entry of
-    :func:`latest_versions`, when already read."""
-    if latest is None:
-        latest = latest_versions(session, [company.id])[company.id]
-    keys = {d.key for d in company.documents}
-    return {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest if dkey in keys}
 
 
 @lru_cache(maxsize=4)
@@ -260,50 +228,7 @@ def assess_company(
     return store.write(save, conflicts=True, what=f"storing {company.id}")
 
 
-def embed_version(store_url: str, company_key: str, doc_key: str, version_id: int) -> dict:
-    """Embed the candidate passages of one document version into the store's cache (a task).
-
-    One short write per model: vectors are computed before the transaction that stores them.
-    Texts already cached are not embedded again, so running it twice costs two reads.
-    """
-    from .evidence.embed import model_for
-    from .evidence.passages import CompanyPassages, embed_company, load_company_passages
-    from .runner import task_store
-
-    t0 = time.perf_counter()
-    store = task_store(store_url)
-    with store.session() as s:
-        cp = load_company_passages(s, company_key, {doc_key: version_id})
-    for model in ("minilm", "use"):
-        rows = [r for r in cp.rows if model_for(r.language) == model]
-        if rows:
-            store.write(lambda s, rows=rows: embed_company(s, CompanyPassages(company_key, rows)), what=f"embedding {doc_key}")
-    return {"company": company_key, "document": doc_key, "version": version_id, "passages": len(cp.rows), "seconds": round(time.perf_counter() - t0, 2)}
-
-
-def company_rows(store_url: str, assessment_id: int, company_key: str) -> tuple[str, list[dict], list]:
-    """A company's rows of the element-results CSV and its scoring inputs (a task)."""
-    from .runner import task_store
-
-    rows, results = element_rows(task_store(store_url), assessment_id, companies=[company_key])
-    return company_key, rows, results
-
-
 # -- the whole manifest --------------------------------------------------------------------------
-
-
-def absolute_store_url(url: str) -> str:
-    """A SQLite URL with an absolute path (workers may run in another folder); others unchanged."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        u = make_url(url)
-    except Exception:  # noqa: BLE001 - Store.open explains a bad URL
-        return url
-    db = u.database
-    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
-        return u.set(database=str(Path(db).expanduser().resolve())).render_as_string(hide_password=False)
-    return url
 
 
 def assess(
@@ -350,7 +275,7 @@ def assess(
     manifest = load_manifest(manifest_path, allow_roots=allow_roots or ())
     for warning in manifest.warnings:
         emit("warning", {"message": warning})
-    store_url = absolute_store_url(db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}")
+    store_url = absolute_url(db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}")
     store = Store.open(store_url)
     try:
         with exclusive_run(
@@ -386,8 +311,8 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
     model = model_version(_load_grader(grader_str))
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
-        latest = latest_versions(s, [c.id for c in selected])
-    plans = {c.id: company_versions(None, c, latest[c.id]) for c in selected}
+        latest = stages.latest_versions(s, [c.id for c in selected])
+    plans = {c.id: stages.company_versions(c, latest[c.id]) for c in selected}
     texts = [f"{c.id}|{dkey}|{sha}|{levels}" for c in selected for dkey, _, sha, levels in latest[c.id]]
     key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
 
@@ -420,15 +345,15 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
         to_embed = {
             v[0]: (c.id, k, v[0])
             for c in selected
-            if not _stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
+            if not stages.stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
             for k, v in plans[c.id].items()
         }
     # the longest tasks first, so that no worker is left with a long one at the end of a stage
     with store.session() as s:
-        size = _text_lengths(s, [v[0] for c in selected for v in plans[c.id].values()])
+        size = stages.text_lengths(s, [v[0] for c in selected for v in plans[c.id].values()])
     emit("embed_start", {"versions": len(to_embed)})
     embed_tasks = sorted(to_embed.values(), key=lambda t: -size.get(t[2], 0))
-    for info in runner.map(embed_version, [(store_url, *t) for t in embed_tasks], name="embed"):
+    for info in runner.map(stages.embed_version, [(store_url, *t) for t in embed_tasks], name="embed"):
         emit("embed", info)
 
     # grade: one task per company
@@ -448,31 +373,6 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
 
     store.write(finish, what="finishing the assessment")
     return result
-
-
-def _text_lengths(s, version_ids: list[int]) -> dict[int, int]:
-    """Characters of each version's text (the size of the work on it), read in the database."""
-    from sqlalchemy import func
-
-    from .store.models import Version
-
-    out: dict[int, int] = {}
-    for start in range(0, len(version_ids), 500):
-        chunk = version_ids[start : start + 500]
-        out.update((vid, n or 0) for vid, n in s.execute(select(Version.id, func.length(Version.text)).where(Version.id.in_(chunk))))
-    return out
-
-
-def _stored_run_exists(s, assessment_id: int, company_id: str, cache_key: str) -> bool:
-    """Whether the company's judgments are in the assessment or can be copied from an earlier run."""
-    return (
-        s.scalars(
-            select(CompanyRun.id).where(
-                ((CompanyRun.assessment_id == assessment_id) | (CompanyRun.cache_key == cache_key)), CompanyRun.company_key == company_id
-            ).limit(1)
-        ).first()
-        is not None
-    )
 
 
 # -- outputs -------------------------------------------------------------------------------------
@@ -598,7 +498,7 @@ def assessment_rows(store: Store, assessment_id: int, *, runner=None, store_url:
         return element_rows(store, assessment_id)
     with store.session() as s:
         keys = [r.company_key for r in _ordered_runs(s.get(Assessment, assessment_id))]
-    parts = {key: (r, res) for key, r, res in runner.map(company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
+    parts = {key: (r, res) for key, r, res in runner.map(stages.company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
     return [row for k in keys for row in parts[k][0]], [x for k in keys for x in parts[k][1]]
 
 

@@ -454,7 +454,6 @@ def _write(path: Path, text: str | bytes) -> None:
 
 def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, companies: dict[str, CompanyInfo], runner=None) -> dict:
     from . import charts
-    from .pdf import render_pdf
 
     env = _env()
     generated = datetime.now(timezone.utc)

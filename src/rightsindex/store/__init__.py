@@ -35,6 +35,18 @@ def default_url() -> str:
     return os.environ.get("RIGHTSINDEX_DB") or DEFAULT_URL
 
 
+def absolute_url(url: str) -> str:
+    """A SQLite URL with an absolute path (workers may run in another folder); others unchanged."""
+    try:
+        u = make_url(url)
+    except ArgumentError:  # Store.open explains a bad URL
+        return url
+    db = u.database
+    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        return u.set(database=str(Path(db).expanduser().resolve())).render_as_string(hide_password=False)
+    return url
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

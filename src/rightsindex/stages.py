@@ -1,0 +1,93 @@
+"""The parts of an ``assess`` run around grading (``pipeline.assess`` runs them): which document
+versions each company grades, how big each piece of work is, and the embedding and publishing
+tasks (see :mod:`rightsindex.runner`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from .corpus.manifest import CompanySpec
+from .store.models import Company, CompanyRun, Document, Version
+
+__all__ = ["company_rows", "company_versions", "embed_version", "latest_versions", "stored_run_exists", "text_lengths"]
+
+
+def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[str, int, str, list | None]]]:
+    """The latest version of every document of these companies, read without their texts:
+    ``{company key: [(document key, version id, text sha256, levels), …]}`` (documents in id order)."""
+    newest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id).subquery()
+    out: dict[str, list] = {k: [] for k in company_keys}
+    for start in range(0, len(company_keys), 500):
+        q = (
+            select(Company.key, Document.key, Version.id, Version.text_sha256, Document.levels)
+            .join(Document, Document.company_id == Company.id)
+            .join(newest, newest.c.document_id == Document.id)
+            .join(Version, (Version.document_id == Document.id) & (Version.seq == newest.c.seq))
+            .where(Company.key.in_(company_keys[start : start + 500]))
+            .order_by(Document.id)
+        )
+        for ckey, dkey, vid, sha, levels in session.execute(q):
+            out[ckey].append((dkey, vid, sha, levels))
+    return out
+
+
+def company_versions(company: CompanySpec, latest: list) -> dict[str, tuple[int, str, tuple | None]]:
+    """The version of each of the company's manifest documents that its grading reads:
+    ``{document key: (version id, text sha256, levels)}``, from the company's entry of
+    :func:`latest_versions`."""
+    keys = {d.key for d in company.documents}
+    return {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest if dkey in keys}
+
+
+def embed_version(store_url: str, company_key: str, doc_key: str, version_id: int) -> dict:
+    """Embed the candidate passages of one document version into the store's cache (a task).
+
+    One short write per model: vectors are computed before the transaction that stores them.
+    Texts already cached are not embedded again, so running it twice costs two reads.
+    """
+    from .evidence.embed import model_for
+    from .evidence.passages import CompanyPassages, embed_company, load_company_passages
+    from .runner import task_store
+
+    t0 = time.perf_counter()
+    store = task_store(store_url)
+    with store.session() as s:
+        cp = load_company_passages(s, company_key, {doc_key: version_id})
+    for model in ("minilm", "use"):
+        rows = [r for r in cp.rows if model_for(r.language) == model]
+        if rows:
+            store.write(lambda s, rows=rows: embed_company(s, CompanyPassages(company_key, rows)), what=f"embedding {doc_key}")
+    return {"company": company_key, "document": doc_key, "version": version_id, "passages": len(cp.rows), "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def company_rows(store_url: str, assessment_id: int, company_key: str) -> tuple[str, list[dict], list]:
+    """A company's rows of the element-results CSV and its scoring inputs (a task)."""
+    from .pipeline import element_rows
+    from .runner import task_store
+
+    rows, results = element_rows(task_store(store_url), assessment_id, companies=[company_key])
+    return company_key, rows, results
+
+
+def text_lengths(s, version_ids: list[int]) -> dict[int, int]:
+    """Characters of each version's text (the size of the work on it), read in the database."""
+    out: dict[int, int] = {}
+    for start in range(0, len(version_ids), 500):
+        chunk = version_ids[start : start + 500]
+        out.update((vid, n or 0) for vid, n in s.execute(select(Version.id, func.length(Version.text)).where(Version.id.in_(chunk))))
+    return out
+
+
+def stored_run_exists(s, assessment_id: int, company_id: str, cache_key: str) -> bool:
+    """Whether the company's judgments are in the assessment or can be copied from an earlier run."""
+    return (
+        s.scalars(
+            select(CompanyRun.id).where(
+                ((CompanyRun.assessment_id == assessment_id) | (CompanyRun.cache_key == cache_key)), CompanyRun.company_key == company_id
+            ).limit(1)
+        ).first()
+        is not None
+    )
