@@ -262,7 +262,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="a smoke run: 40 OTA documents, 2 companies of each other corpus, versions since 2026-07-01")
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated: serial, local, cluster")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--since", type=date.fromisoformat, default=None, help="OTA versions recorded since (default 2026-05-01; --quick 2026-07-01)")
+    ap.add_argument("--since", type=date.fromisoformat, default=None, help="OTA versions recorded since (default 2026-03-01; --quick 2026-07-01)")
     ap.add_argument("--ota-documents", type=int, default=None, help="take this many OTA documents (spread over the collection); default all")
     ap.add_argument("--extra-companies", type=int, default=None, help="take the first N companies of the 2026 corpus and of the pack")
     ap.add_argument("--bundle", type=Path, default=SHARED / "ota" / "contrib-versions.bundle")
@@ -276,7 +276,7 @@ def main() -> int:
         args.ota_documents = args.ota_documents or 40
         args.extra_companies = args.extra_companies or 2
         args.since = args.since or date(2026, 7, 1)
-    args.since = args.since or date(2026, 5, 1)
+    args.since = args.since or date(2026, 3, 1)
 
     if args.run_mode:  # a child: one mode, JSON on the last line of stdout
         print(json.dumps(run_mode(args, args.work, args.run_mode)))
