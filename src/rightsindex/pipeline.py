@@ -387,7 +387,7 @@ def element_rows(store: Store, assessment_id: int, companies: list[str] | None =
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)
-        manifest = _manifest_of(a.manifest_path, a.manifest_sha256)
+        manifest = _manifest_of(a.manifest_path)
         overrides = _overrides(s, assessment_id)
         rows: list[dict] = []
         results: list[ElementResult] = []
@@ -451,10 +451,19 @@ def element_rows(store: Store, assessment_id: int, companies: list[str] | None =
     return rows, results
 
 
+def _manifest_of(path: str) -> Manifest | None:
+    """The assessment's manifest, read once per process while the file is unchanged (publishing
+    tasks ask for it per company); None when it cannot be read here (moved, or on another
+    machine): the store has the names."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _read_manifest(path, st.st_mtime_ns, st.st_size)
+
+
 @lru_cache(maxsize=8)
-def _manifest_of(path: str, sha256: str) -> Manifest | None:
-    """The assessment's manifest (read once per process: publishing tasks ask for it per company);
-    None when it cannot be read here (moved, or on another machine): the store has the names."""
+def _read_manifest(path: str, _mtime_ns: int, _size: int) -> Manifest | None:
     try:
         return load_manifest(path, check_files=False)
     except Exception:  # noqa: BLE001 - the manifest may have moved; fall back to the store
