@@ -653,8 +653,8 @@ def assess_cmd(
             elif kind == "start":
                 progress.update(docs, visible=False)
                 n_companies = data["companies"]
-            elif kind == "embed_start" and data["versions"]:
-                embedding = progress.add_task("embedding passages", total=data["versions"])
+            elif kind == "embed_start" and data["tasks"]:
+                embedding = progress.add_task("embedding passages", total=data["tasks"])
             elif kind == "embed":
                 progress.update(embedding, advance=1, description=f"embedding {data['company']}")
             elif kind == "company":

@@ -260,7 +260,8 @@ def assess(
 
     ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``wait`` (another
     run holds the database), ``runner``, ``ingest`` per document, ``start`` (number of
-    companies), ``embed_start`` and ``embed`` per version, ``company`` per graded company.
+    companies), ``embed_start`` and ``embed`` per embedding task (a version, or part of a long
+    one), ``company`` per graded company.
     ``allow_roots``: folders besides the manifest's own that its document paths may point into.
     ``exclude`` (company -> company ids whose quotes and priors the grader must not use) and
     ``grader_path`` serve company-split evaluation.
@@ -351,9 +352,13 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
     # the longest tasks first, so that no worker is left with a long one at the end of a stage
     with store.session() as s:
         size = stages.text_lengths(s, [v[0] for c in selected for v in plans[c.id].values()])
-    emit("embed_start", {"versions": len(to_embed)})
-    embed_tasks = sorted(to_embed.values(), key=lambda t: -size.get(t[2], 0))
-    for info in runner.map(stages.embed_version, [(store_url, *t) for t in embed_tasks], name="embed"):
+    embed_tasks = [
+        (store_url, *t, part, stages.embed_parts(size.get(t[2], 0)))
+        for t in sorted(to_embed.values(), key=lambda t: -size.get(t[2], 0))
+        for part in range(stages.embed_parts(size.get(t[2], 0)))
+    ]
+    emit("embed_start", {"versions": len(to_embed), "tasks": len(embed_tasks)})
+    for info in runner.map(stages.embed_version, embed_tasks, name="embed"):
         emit("embed", info)
 
     # grade: one task per company

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from .corpus.manifest import CompanySpec
 from .store.models import Company, CompanyRun, Document, Version
 
-__all__ = ["company_rows", "company_versions", "embed_version", "latest_versions", "stored_run_exists", "text_lengths"]
+__all__ = ["company_rows", "company_versions", "embed_parts", "embed_version", "latest_versions", "stored_run_exists", "text_lengths"]
 
 
 def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[str, int, str, list | None]]]:
@@ -42,11 +42,23 @@ def company_versions(company: CompanySpec, latest: list) -> dict[str, tuple[int,
     return {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest if dkey in keys}
 
 
-def embed_version(store_url: str, company_key: str, doc_key: str, version_id: int) -> dict:
-    """Embed the candidate passages of one document version into the store's cache (a task).
+#: A version longer than this (characters) is embedded by several tasks, each taking every
+#: n-th passage: one long document must not keep one worker busy while the others wait.
+EMBED_CHUNK_CHARS = 60_000
+
+
+def embed_parts(length: int) -> int:
+    """How many tasks embed a version of ``length`` characters."""
+    return max(1, -(-length // EMBED_CHUNK_CHARS))
+
+
+def embed_version(store_url: str, company_key: str, doc_key: str, version_id: int, part: int = 0, parts: int = 1) -> dict:
+    """Embed the candidate passages of one document version (those of ``part`` of ``parts``:
+    every ``parts``-th passage from the ``part``-th) into the store's cache (a task).
 
     One short write per model: vectors are computed before the transaction that stores them.
-    Texts already cached are not embedded again, so running it twice costs two reads.
+    Texts already cached are not embedded again, so running it twice costs two reads. A vector
+    depends on its text alone, so how a version is split does not change any vector.
     """
     from .evidence.embed import model_for
     from .evidence.passages import CompanyPassages, embed_company, load_company_passages
@@ -56,11 +68,12 @@ def embed_version(store_url: str, company_key: str, doc_key: str, version_id: in
     store = task_store(store_url)
     with store.session() as s:
         cp = load_company_passages(s, company_key, {doc_key: version_id})
+    mine = cp.rows[part::parts]
     for model in ("minilm", "use"):
-        rows = [r for r in cp.rows if model_for(r.language) == model]
+        rows = [r for r in mine if model_for(r.language) == model]
         if rows:
             store.write(lambda s, rows=rows: embed_company(s, CompanyPassages(company_key, rows)), what=f"embedding {doc_key}")
-    return {"company": company_key, "document": doc_key, "version": version_id, "passages": len(cp.rows), "seconds": round(time.perf_counter() - t0, 2)}
+    return {"company": company_key, "document": doc_key, "version": version_id, "part": part, "passages": len(mine), "seconds": round(time.perf_counter() - t0, 2)}
 
 
 def company_rows(store_url: str, assessment_id: int, company_key: str) -> tuple[str, list[dict], list]:
