@@ -194,6 +194,41 @@ def test_an_analyst_overrides_a_grade_and_the_scores_follow(page, site):
     assert page.dialogs == [] and page.errors == []
 
 
+def test_an_analyst_works_through_the_review_queue(page, site):
+    """The queue in the navigation → its least confident grade → accepted in the review panel →
+    the count drops at once and the grade has left the queue."""
+    aid = site["assessment_id"]
+    sign_in(page, "alice", f"/companies/Apple?assessment={aid}")
+    count = int(page.get_by_test_id("queue-count").inner_text())
+    assert count > 0
+    page.get_by_test_id("nav-queue").click()
+    expect(page.get_by_test_id("queue")).to_be_visible()
+    items = page.get_by_test_id("queue-item")
+    expect(items).to_have_count(min(count, 50))
+    shown = [int(c.rstrip("%")) for c in page.get_by_test_id("queue-confidence").all_inner_texts() if c.strip().endswith("%")]
+    assert shown == sorted(shown)  # least confident first
+    page.screenshot(path=str(SHOTS / "review-queue.png"), full_page=True)
+    first = items.first
+    level, element = first.get_attribute("data-level"), first.get_attribute("data-element")
+    first.get_by_test_id("queue-link").click()
+
+    expect(page).to_have_url(re.compile(rf".*/companies/Apple/elements/{re.escape(element)}\?level={re.escape(level)}&assessment={aid}$"))
+    expect(page.get_by_test_id("queue-note")).to_contain_text("Needs review")
+    # the panel opens at the final step (choosing it again would race an htmx reload against the click)
+    expect(page.get_by_test_id("step")).to_have_value("final")
+    page.get_by_test_id("accept").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Grade accepted.")
+    expect(page.get_by_test_id("queue-note")).to_contain_text("Decided by an analyst")
+    expect(page.get_by_test_id("queue-count")).to_have_text(str(count - 1))  # the navigation, swapped out of band
+    page.screenshot(path=str(SHOTS / "review-queue-accepted.png"), full_page=True)
+
+    page.get_by_test_id("queue-back").click()
+    expect(page.get_by_test_id("queue-total")).to_contain_text(f"{count - 1} grade")
+    expect(page.locator(f'[data-testid=queue-item][data-level="{level}"][data-element="{element}"]')).to_have_count(0)
+    expect(page.get_by_test_id("queue-count")).to_have_text(str(count - 1))
+    assert page.dialogs == [] and page.errors == []
+
+
 def test_a_viewer_cannot_change_anything(page, site):
     element, aid = site["other_element"], site["assessment_id"]
     sign_in(page, "victor", f"/companies/Apple/elements/{element}?level=Group&assessment={aid}")

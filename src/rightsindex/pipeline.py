@@ -384,9 +384,10 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
 
 
 def element_rows(store: Store, assessment_id: int, companies: list[str] | None = None) -> tuple[list[dict], list]:
-    """Rows in RDR's element-results format (plus Confidence, Evidence, PriorResult, PriorRelation),
-    and the scoring inputs. Analysts' final decisions, when the review tables exist, win.
-    Companies in manifest order (``companies``: only these)."""
+    """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS``), and the scoring inputs.
+    Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
+    ``review.queue.needs_review``. Companies in manifest order (``companies``: only these)."""
+    from .review.queue import row_review
     from .scoring import ElementResult, element_score
 
     with store.session() as s:
@@ -445,6 +446,7 @@ def element_rows(store: Store, assessment_id: int, companies: list[str] | None =
                         "PriorResult": j.prior_result or "NA",
                         "PriorRelation": j.prior_relation or "NA",
                         "Reviewed": "yes" if ov is not None else "no",
+                        "NeedsReview": "yes" if row_review(result, confidence, j.probabilities, ov)[1] else "no",
                     }
                 )
                 results.append(
@@ -503,7 +505,7 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
     return f"Automated: {result}{conf}."
 
 
-EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed")
+EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview")
 
 
 def assessment_rows(store: Store, assessment_id: int, *, runner=None, store_url: str | None = None) -> tuple[list[dict], list]:

@@ -47,7 +47,7 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     ``public=True``: read-only edition for the public — no sign-in, no review panel, no audit
     trail, and no state-changing route at all.
     """
-    from . import api, pages
+    from . import api, pages, review_queue
 
     store = Store.open(db_url)
     auth = Auth(store, public=public)
@@ -93,7 +93,9 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router(ctx))
+    app.include_router(review_queue.page_router(ctx))
     app.include_router(api.router(ctx), prefix="/api")
+    app.include_router(review_queue.api_router(ctx), prefix="/api")
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):

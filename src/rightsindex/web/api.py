@@ -16,6 +16,7 @@ from sqlalchemy import select
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id
 from ..publish.scores import scores_json
+from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
 from .pages import require_analyst, require_viewer
@@ -108,6 +109,7 @@ def router(ctx) -> APIRouter:
                 "assessment": assessment_id, "company": company, "level": level, "element": el.id, "label": el.label,
                 "question": el.question, "indicator": el.indicator, "result": row["Result"],
                 "score": None if row["Score"] == "NA" else row["Score"], "reviewed": row["Reviewed"] == "yes",
+                "needs_review": row.get("NeedsReview") == "yes", "status": sc.statuses.get((company, level, el.id)),
                 "evidence": _evidence_out(list(final.evidence) if final else list(j.evidence or [])),
                 "automated": {"result": j.result, "confidence": j.confidence, "probabilities": j.probabilities,
                               "evidence": _evidence_out(list(j.evidence or [])), "prior_result": j.prior_result, "prior_relation": j.prior_relation},
@@ -124,13 +126,30 @@ def router(ctx) -> APIRouter:
         return out
 
     @r.get("/assessments/{assessment_id}/companies/{company}/elements", summary="A company's element results (RDR CSV columns)")
-    def elements(request: Request, assessment_id: DbInt, company: str):
+    def elements(
+        request: Request, assessment_id: DbInt, company: str,
+        sort: Literal["methodology", "uncertainty"] = Query("methodology", description="`uncertainty`: the grades that need review first, least confident first; then the other automated grades, analysts' decisions, N/A"),
+        needs_review: bool | None = Query(None, description="`true`: only the grades that need review (the `NeedsReview` column); `false`: only the others"),
+    ):
+        """Each row has the columns of `element-scores.csv` (`Evidence` parsed) and `confidence`
+        (a number or null), `needs_review` (see `/review-queue`) and `status` (a status stored with
+        the grade, e.g. 'no readable document', or 'needs re-review'; null when none)."""
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         rows = [r_ for r_ in sc.rows if r_["Company"] == company]
         if not rows:
             raise NotFound(f"assessment {assessment_id} has no company {company!r}")
-        return [{**{k: v for k, v in r_.items() if k != "Evidence"}, "Evidence": row_evidence(r_)} for r_ in rows]
+        status = {i: sc.statuses.get((r_["Company"], r_["Service"], r_["Element"])) for i, r_ in enumerate(rows)}
+        order = list(range(len(rows)))
+        if sort == "uncertainty":
+            order.sort(key=lambda i: (review_queue.row_sort_key(rows[i], status[i]), i))
+        if needs_review is not None:
+            order = [i for i in order if (rows[i].get("NeedsReview") == "yes") == needs_review]
+        return [
+            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]),
+             "confidence": review_queue.row_confidence(rows[i]), "needs_review": rows[i].get("NeedsReview") == "yes", "status": status[i]}
+            for i in order
+        ]
 
     @r.get("/documents", summary="Documents, with their number of versions")
     def documents(request: Request, company: str | None = None):

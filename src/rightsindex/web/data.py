@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .. import methodology as methodology_mod
 from .. import review
 from ..methodology import Methodology
+from ..review import queue as review_queue
 from ..scoring import CompanyScores, element_score, rank, score_all
 from ..store import Store
 from ..store.models import Assessment, Company, CompanyRun, Document, Judgment, Passage, Version
@@ -43,6 +44,8 @@ class Scored:
     labels: dict[str, str] = field(default_factory=dict)
     results: list = field(default_factory=list)  # scoring inputs, aligned with rows
     index_of: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    statuses: dict[tuple[str, str, str], str] = field(default_factory=dict)  # review.queue.statuses
+    memo: dict = field(default_factory=dict)  # views derived from the rows (the review queue), computed once
 
 
 def assessment_info(a: Assessment, companies: list[str]) -> dict:
@@ -67,6 +70,7 @@ class Data:
         self._cache_size = cache_size
         self._contexts: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._diffs: OrderedDict[tuple[int, int], tuple[list[dict], dict]] = OrderedDict()
+        self._graded_statuses: dict[tuple, dict] = {}
 
     # -- assessments -------------------------------------------------------------------------------
     def assessments(self, s: Session) -> list[dict]:
@@ -141,11 +145,27 @@ class Data:
                 sc = self._patched(base_sc, base[1], stamp[1])
             if sc is None:
                 sc = self._full(assessment_id)
+            with self.store.session() as s:
+                sc.statuses = review_queue.statuses(s, assessment_id, self._judgment_statuses(s, stamp))
             with self._lock:
                 self._cache[stamp] = sc
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return sc
+
+    def _judgment_statuses(self, s: Session, stamp: tuple) -> dict:
+        """The graders' statuses of an assessment, kept while its runs are the same (they never
+        change once stored; review changes only add or clear "needs re-review")."""
+        key = (stamp[0], *stamp[2:])
+        with self._lock:
+            hit = self._graded_statuses.get(key)
+        if hit is None:
+            hit = review_queue.judgment_statuses(s, stamp[0])
+            with self._lock:
+                self._graded_statuses[key] = hit
+                while len(self._graded_statuses) > self._cache_size:
+                    self._graded_statuses.pop(next(iter(self._graded_statuses)))
+        return hit
 
     def _full(self, assessment_id: int) -> Scored:
         from ..pipeline import element_rows
@@ -214,6 +234,8 @@ class Data:
                     ensure_ascii=False,
                 ) if ov["result"] != "NA" else "[]",
                 "Reviewed": "yes",
+                # a decided row's status comes from the decision alone (see review.queue.row_review)
+                "NeedsReview": "yes" if review_queue.row_review(ov["result"], None, None, ov)[1] else "no",
             }
             results[i] = replace(results[i], result=ov["result"]) if isinstance(results[i], ElementResult) else results[i]
         scores = dict(base.scores)

@@ -22,6 +22,7 @@ from ..scoring import RESULTS
 from ..store.models import Company, Version
 from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, timeline
 from .data import NotFound, result_score, version_date
+from .review_queue import company_summary, element_note, uncertainty_order
 from .security import DbInt, LoginRequired, Principal, safe_next
 
 RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
@@ -110,8 +111,8 @@ def u_company(company: str, assessment=None) -> str:
     return f"/companies/{quote(company, safe='')}" + _q(assessment=assessment)
 
 
-def u_indicator(company: str, indicator: str, assessment=None) -> str:
-    return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment)
+def u_indicator(company: str, indicator: str, assessment=None, sort=None) -> str:
+    return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment, sort=sort)
 
 
 def u_element(company: str, element: str, level: str, assessment=None, step=None) -> str:
@@ -120,6 +121,10 @@ def u_element(company: str, element: str, level: str, assessment=None, step=None
 
 def u_review(company: str, element: str, level: str, assessment) -> str:
     return f"/review/{quote(company, safe='')}/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
+
+
+def u_queue(assessment=None, page=None, **filters) -> str:
+    return "/review" + _q(assessment=assessment, **filters, page=page if page and page > 1 else None)
 
 
 def u_document(doc_id: int, **kw) -> str:
@@ -143,7 +148,7 @@ def _env() -> Environment:
     env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
     env.globals.update(
         u_ranking=u_ranking, u_company=u_company, u_indicator=u_indicator, u_element=u_element, u_review=u_review,
-        u_document=u_document, u_version=u_version, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
+        u_document=u_document, u_version=u_version, u_queue=u_queue, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
         CATEGORY_NAMES=CATEGORY_NAMES, RESULTS=RESULTS, STEPS=review.STEPS, STEP_LABELS=review.STEP_LABELS,
         highlight=highlight, inline_diff=inline_diff, safe_href=safe_href, describe=review.describe,
     )
@@ -158,6 +163,10 @@ def render(ctx, request: Request, template: str, status_code: int = 200, **value
     csrf, new_cookie = (p.csrf, None) if p.authenticated else (None, None)
     if not p.authenticated and not ctx.public and template == "login.html":
         csrf, new_cookie = ctx.auth.anonymous_csrf(request)
+    if p.can_review and not ctx.public and template not in ("error.html", "login.html", "empty.html"):
+        from .review_queue import nav_count  # the number next to "Review queue" in the navigation
+
+        values.setdefault("queue_count", nav_count(ctx.data, ctx.store, request))
     html = ENV.get_template(template).render(request=request, principal=p, public=ctx.public, csrf_token=csrf, **values)
     resp = HTMLResponse(html, status_code=status_code)
     if new_cookie:
@@ -319,12 +328,12 @@ def router(ctx) -> APIRouter:
             ctx, request, "company.html", cs=cs, company=company, rows=rows, levels=levels, services=services, cat_chart=cat_chart,
             svc_chart=svc_chart, assessment={"id": a_id, "index": a_index}, rank=sc.positions.get(company), of=len(sc.positions),
             prev=prev_info, prev_cs=prev_cs, moved=moved, docs=docs, stale=stale, methodology=meth, others=others,
-            principal_can_review=p.can_review,
+            principal_can_review=p.can_review, queue=company_summary(sc, company),
         )
 
     # -- indicator ---------------------------------------------------------------------------------
     @r.get("/companies/{company}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
-    def indicator_page(request: Request, company: str, indicator: str, assessment: DbInt | None = None):
+    def indicator_page(request: Request, company: str, indicator: str, assessment: DbInt | None = None, sort: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
             a = data.resolve(s, assessment)
@@ -346,9 +355,12 @@ def router(ctx) -> APIRouter:
             for eid in sub.elements:
                 cells = {lvl: sc.by_key.get((company, lvl, eid)) for lvl in levels}
                 elements.append({"el": meth.elements[eid], "cells": cells})
+            if sort == "uncertainty":  # the element whose most doubtful level is the most doubtful first
+                elements = uncertainty_order(sc, elements)
             tables.append({"ind": sub, "score": cs.indicators.get(sub.id), "levels": {lvl: cs.levels.get(lvl, {}).get(sub.id) for lvl in levels}, "elements": elements})
         return render(ctx, request, "indicator.html", cs=cs, company=company, ind=ind, tables=tables, levels=levels,
-                      assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth)
+                      assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth,
+                      sort="uncertainty" if sort == "uncertainty" else "methodology")
 
     # -- element -----------------------------------------------------------------------------------
     def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None,
@@ -415,7 +427,8 @@ def router(ctx) -> APIRouter:
             assessment={"id": a_id, "index": sc.index}, summary=summary, auto=auto, probs=probs, final=final_info, decisions=decisions,
             audit=audit, comments=comments, evidence=html_context, why=why, candidates=candidates, terms=terms, level_nav=level_nav,
             prev_el=order[i - 1] if i > 0 else None, next_el=order[i + 1] if i + 1 < len(order) else None, methodology=meth,
-            can_review=p.can_review, step=step, step_evidence=step_context, step_source=step_source, **extra,
+            can_review=p.can_review, step=step, step_evidence=step_context, step_source=step_source,
+            queue_note=element_note(sc, company, level, el.id), **extra,
         )
 
     @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)

@@ -1,0 +1,1 @@
+"""The training-pack builder behind tools/build_training_pack.py (see its docstring)."""
