@@ -36,10 +36,11 @@ def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[st
 
 def company_versions(company: CompanySpec, latest: list) -> dict[str, tuple[int, str, tuple | None]]:
     """The version of each of the company's manifest documents that its grading reads:
-    ``{document key: (version id, text sha256, levels)}``, from the company's entry of
-    :func:`latest_versions`."""
-    keys = {d.key for d in company.documents}
-    return {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest if dkey in keys}
+    ``{document key: (version id, text sha256, levels)}`` in manifest order, from the company's
+    entry of :func:`latest_versions`."""
+    stored = {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest}
+    # in manifest order: passages are read in this order, and it breaks ties between equal passages
+    return {d.key: stored[d.key] for d in company.documents if d.key in stored}
 
 
 #: A version longer than this (characters) is embedded by several tasks, each taking every

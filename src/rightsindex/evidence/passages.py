@@ -114,7 +114,11 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
     rows: list[PassageRow] = []
     used: dict[str, int] = {}
     texts: dict[int, str] = {}
-    for doc in session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)):
+    docs = list(session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)))
+    if version_ids is not None:  # in the caller's (the manifest's) order, whatever order they were stored in
+        rank = {key: i for i, key in enumerate(version_ids)}
+        docs.sort(key=lambda d: rank.get(d.key, len(rank)))
+    for doc in docs:
         if version_ids is not None:
             if doc.key not in version_ids:
                 continue
