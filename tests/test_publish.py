@@ -332,13 +332,15 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
 def test_a_pdf_scorecard_per_company_with_chinese_text(published):
     from pypdf import PdfReader
 
+    from rightsindex.publish.scores import display_score
+
     info, scores = published["info"], published["result"].scores["companies"]
     for cid, c in info["companies"].items():
         reader = PdfReader(c["pdf"])
         assert len(reader.pages) >= 1
         text = "\n".join(p.extract_text() or "" for p in reader.pages)
         assert scores[cid]["label"] in text
-        assert f"{scores[cid]['total']:.1f}" in text
+        assert display_score(scores[cid]["total"]) in text  # the one rounding rule (20.55 shows as 20.6)
     apple = "\n".join(p.extract_text() or "" for p in PdfReader(info["companies"]["Apple"]["pdf"]).pages)
     assert HOSTILE_TITLE in apple.replace("\n", " ")  # policy text is text in the PDF too, never markup
     reader = PdfReader(info["companies"]["Baidu"]["pdf"])
