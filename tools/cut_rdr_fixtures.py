@@ -33,6 +33,8 @@ def main() -> None:
         shutil.copyfile(data / "element-scores" / name, OUT / "element-scores" / name)
     for name in ("03-total-scores", "04-indicator-scores", "05-level-scores"):
         cut(data / f"2020-rdr-index-{name}.csv", OUT / f"2020-rdr-index-{name}.csv", lambda r: r["Company"] in COMPANIES)
+    # RDR's year-on-year comparison with 2019 (the shape of `rightsindex compare --format csv`)
+    cut(data / "2020-yoy-vs-2019-elements.csv", OUT / "2020-yoy-vs-2019-elements.csv", lambda r: r["CompanySheet"] == "Twitter")
     cut(
         data / "2020-rdr-index-01-quick-overview.csv",
         OUT / "2020-rdr-index-01-quick-overview.csv",

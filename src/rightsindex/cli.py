@@ -334,6 +334,7 @@ def corpus_list(
     """List documents with their number of versions and the latest version's date and language."""
     from sqlalchemy import select
 
+    from .corpus.versions import current_version
     from .store.models import Company, Document
 
     store = _open_store(db)
@@ -347,7 +348,7 @@ def corpus_list(
         if company:
             q = q.where(Company.key == company)
         for d in s.scalars(q):
-            latest = d.versions[-1] if d.versions else None
+            latest = current_version(d.versions)
             table.add_row(
                 str(d.id),
                 d.company.key,
@@ -391,12 +392,14 @@ def _find_version(doc, ref: Optional[str]):
     if not doc.versions:
         raise fail(f"document {doc.key} has no versions")
     if ref is None:
-        return doc.versions[-1]
+        from .corpus.versions import current_version
+
+        return current_version(doc.versions)
     if ref.isdigit():
         for v in doc.versions:
             if v.seq == int(ref):
                 return v
-        raise fail(f"document {doc.key} has no version {ref} (versions 1–{doc.versions[-1].seq})")
+        raise fail(f"document {doc.key} has no version {ref} (versions 1–{max(x.seq for x in doc.versions)})")
     try:
         when = date.fromisoformat(ref)
     except ValueError:
@@ -492,6 +495,9 @@ def corpus_import_ota(
     company: Optional[str] = typer.Option(None, "--company", help="With --service: company id to file it under (default: the service name)."),
     company_type: str = typer.Option("Digital Platform", "--company-type", help="Company type when the company is new."),
     min_chars: int = typer.Option(500, "--min-chars", help="Skip degenerate versions shorter than this."),
+    document: Optional[str] = typer.Option(
+        None, "--document", help="File the versions under this manifest document (its path or URL as in the manifest), so that assess grades its history (default: ota:SERVICE/TYPE)."
+    ),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     workers: int = typer.Option(1, "--workers", min=1, help="Whole collections: record documents in parallel processes (Dask LocalCluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Whole collections: record documents on an existing Dask cluster."),
@@ -508,8 +514,8 @@ def corpus_import_ota(
     except ValueError:
         raise fail(f"--since {since!r}: expected YYYY-MM-DD")
     if service is None:
-        if company:
-            raise fail("--company goes with --service; to file a whole collection under companies, use --mapping")
+        if company or document:
+            raise fail("--company and --document go with --service; to file a whole collection under companies, use --mapping")
         try:
             mapping = load_mapping(mapping_path) if mapping_path else None
             path = open_repo(repo)
@@ -527,7 +533,8 @@ def corpus_import_ota(
         raise fail(str(exc))
     store = _open_store(db)
     result = import_history(
-        store, versions, service=service, terms_type=terms_type, company=company or service, company_type=company_type
+        store, versions, service=service, terms_type=terms_type, company=company or service, company_type=company_type,
+        document=document,
     )
     _flag_stale(store)
     for sk in skipped:
@@ -622,6 +629,10 @@ def assess_cmd(
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Stop at once when another assess is running on the database (default: wait for it)."),
     allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", metavar="DATE[,DATE…]",
+        help="Grade the document versions in force on DATE (YYYY-MM-DD). Several dates, comma-separated: one assessment per date in OUT/DATE/ and the score series in OUT/history.* (see `rightsindex history`).",
+    ),
 ) -> None:
     """Grade every element for every company of a manifest, citing passages; score as RDR does."""
     from .corpus.manifest import ManifestError
@@ -630,6 +641,13 @@ def assess_cmd(
     from .store import StoreError
     from .store.retry import StoreBusyError
 
+    if as_of is not None:
+        from .cli_time import as_of_dates, run_history
+
+        dates = as_of_dates(as_of)
+        if len(dates) > 1:
+            run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, allow_roots=allow_root)
+            return
     t0 = __import__("time").perf_counter()
     with _progress() as progress:
         docs = progress.add_task("reading documents", total=None)
@@ -663,13 +681,18 @@ def assess_cmd(
                         progress.update(embedding, visible=False)
                     companies = progress.add_task("grading", total=n_companies)
                 note = f" (reused {data['reused']})" if data.get("reused") else ""
+                if data.get("regraded_from"):
+                    note = f" (re-graded from run {data['regraded_from']}: {data['kept']} kept, {data['moved']} moved)"
                 progress.console.print(f"graded {data['company']}: {data['judgments']} judgments in {data['seconds']:.1f} s{note}", highlight=False)
                 progress.update(companies, advance=1, description=f"graded {data['company']}")
+            elif kind == "skip":
+                progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
 
         try:
             result = assess(
                 manifest_path, out_dir, db=db, workers=workers, scheduler=scheduler, wait=not no_wait, prior=prior,
                 allow_private=allow_private, on_event=on_event, allow_roots=allow_root,
+                as_of=dates[0] if as_of is not None else None,
             )
         except (ManifestError, ElementCSVError, AssessError, StoreError, StoreBusyError, FileNotFoundError) as exc:
             raise fail(str(exc))
@@ -678,7 +701,8 @@ def assess_cmd(
     scores = {
         cid: CompanyScores(cid, c["label"], c["type"], c["total"], c["categories"]) for cid, c in result.scores["companies"].items()
     }
-    print_ranking(scores, title=f"{result.scores['index']} ({result.scores['methodology']}), assessment #{result.assessment_id}")
+    when = f" as of {dates[0].isoformat()}" if as_of is not None else ""
+    print_ranking(scores, title=f"{result.scores['index']} ({result.scores['methodology']}), assessment #{result.assessment_id}{when}")
     if result.ingest.errors:
         err.print(f"{len(result.ingest.errors)} document(s) could not be read (see above); they were left out.")
     print(f"report: {result.files['report']}")
@@ -821,6 +845,9 @@ def train_cmd(
 
 def run() -> None:  # console-script entry point
     app()
+
+
+from . import cli_time  # noqa: E402,F401  (history, compare, watch: registered on ``app``)
 
 
 if __name__ == "__main__":  # pragma: no cover

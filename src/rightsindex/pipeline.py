@@ -19,6 +19,7 @@ import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -119,9 +120,23 @@ def read_prior(paths: list[Path], methodology) -> dict[str, dict]:
 
 def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str, tuple | None]], model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
     doc_part = json.dumps(sorted((k, v[1], v[2]) for k, v in versions.items()))
+    return _sha(_company_lineage(company, model, methodology, prior, exclude), doc_part)
+
+
+def _company_lineage(company: CompanySpec, model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
+    """Everything a company's grading depends on except its documents' versions (``regrade``: a run
+    is re-graded from an earlier run of the same lineage)."""
     svc = json.dumps([(s.id, s.kind) for s in company.services])
     prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts, p.quotes) for k, p in (prior or {}).items()), default=list)
-    return _sha(model, methodology, company.id, company.type, svc, doc_part, prior_part, ",".join(exclude))
+    return _sha(model, methodology, company.id, company.type, svc, prior_part, ",".join(exclude))
+
+
+def graded_versions(document, as_of: date | None):
+    """The version of a document that an assessment grades: the one in force on ``as_of``, else the
+    current one (both by the document's dates, see ``corpus.versions``)."""
+    from .corpus.versions import current_version, version_in_force
+
+    return version_in_force(document.versions, as_of) if as_of is not None else current_version(document.versions)
 
 
 @lru_cache(maxsize=4)
@@ -137,6 +152,7 @@ def _judgment_rows(run_id: int, judgments) -> list[Judgment]:
             run_id=run_id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
             confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
             prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
+            fingerprint=j.fingerprint, change=j.change,
         )
         for j in judgments
     ]
@@ -173,11 +189,18 @@ def assess_company(
     exclude: tuple[str, ...] = (),
     prior: dict | None = None,
     model: str | None = None,
+    prior_answers: dict | None = None,
+    prior_store: str | None = None,
 ) -> dict:
-    """Grade one company on the given document versions and store its judgments in one
-    transaction. A task: safe to run on any worker, and to run twice (a company already stored
-    in the assessment is "resumed", never stored again). ``model``: the assessment's model
-    version, which this process must have."""
+    """Grade one company on the given document versions (the current ones, or those in force on
+    the assessment's ``as_of``) and store its judgments in one transaction. A task: safe to run
+    on any worker, and to run twice (a company already stored in the assessment is "resumed",
+    never stored again). ``model``: the assessment's model version, which this process must have.
+
+    A company graded before under the same lineage is re-graded change-aware (``regrade``):
+    answers whose passages did not change are kept as they were. Failing that, ``prior_answers``
+    (an earlier edition's answers from our own CSV, ``priors.read_prior_answers``) is the base;
+    ``prior_store``: the SQLite store that CSV was graded in, for its texts."""
     from .evidence import knowledge as knowledge_mod
     from .evidence.judge import grade_company
     from .evidence.passages import embed_company, load_company_passages
@@ -191,6 +214,7 @@ def assess_company(
     if model is not None and here != model:
         raise AssessError(f"this process grades with model {here}, assessment #{assessment_id} with {model}: install the same rightsindex everywhere")
     cache_key = _company_cache_key(company, versions, here, meth.id, prior, exclude)
+    line = _company_lineage(company, here, meth.id, prior, exclude)
     stored = store.write(lambda s: _stored_run(s, assessment_id, company.id, cache_key, t0), conflicts=True, what=f"reusing {company.id}")
     if stored is not None:
         return stored
@@ -201,6 +225,24 @@ def assess_company(
     store.write(lambda s: embed_company(s, cp), what=f"embedding {company.id}")  # cached by the embedding stage: reads
     t_embed = time.perf_counter() - t0
     judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior)
+    from .regrade import Side, find_base, regrade
+
+    version_ids = {k: v[0] for k, v in versions.items()}
+    with store.session() as s:  # reads: the base of a change-aware re-grade and the texts on both sides
+        base = find_base(s, company.id, line, version_ids)
+        base_id = base.id if base is not None else None
+        if base is not None:
+            old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
+            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp)
+        elif prior_answers:
+            from .priors import prior_base
+
+            new_side = Side.load(s, version_ids)
+            prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp)
+        else:
+            rows = regrade((), judgments, Side(), Side(), model=here)
+    kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
 
     def save(s) -> dict:
         existing = s.scalars(
@@ -213,17 +255,25 @@ def assess_company(
             company_key=company.id,
             cache_key=cache_key,
             meta={
-                "versions": {k: v[0] for k, v in versions.items()},
+                "versions": version_ids,
                 "passages": len(cp.rows),
                 "embed_seconds": round(t_embed, 2),
                 "model": here,
+                "lineage": line,
+                "base_run": base_id,
+                "kept": kept,
             },
         )
         s.add(run)
         s.flush()
-        s.add_all(_judgment_rows(run.id, judgments))
+        s.add_all(Judgment(run_id=run.id, **r) for r in rows)
         run.seconds = time.perf_counter() - t0
-        return {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows)}
+        info = {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows)}
+        if base_id is not None:
+            info["regraded_from"] = base_id
+            info["kept"] = kept
+            info["moved"] = sum(1 for r in rows if (r["change"] or {}).get("status") == "regraded" and r["change"].get("before") not in (None, r["result"]))
+        return info
 
     return store.write(save, conflicts=True, what=f"storing {company.id}")
 
@@ -245,6 +295,7 @@ def assess(
     exclude: dict[str, tuple[str, ...]] | None = None,
     companies: list[str] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
+    as_of: date | None = None,
     allow_roots: list[Path] | None = None,
     runner=None,
 ) -> AssessResult:
@@ -253,7 +304,11 @@ def assess(
     The work runs as tasks on a runner (:mod:`rightsindex.runner`): in this process (default),
     on ``workers`` local processes, or on the Dask cluster at ``scheduler`` (or
     ``$DASK_SCHEDULER_ADDRESS``), or on a ``runner`` the caller opened and keeps; the result is
-    the same. Stages: ingest (a task per document), embed (a task per document version to grade),
+    the same. ``as_of``: grade the versions in force on that day (dated by ``version_date``, by an
+    Open Terms Archive history on import, or by recording time); companies with no document in
+    force then are left out. Default: the current versions.
+
+    Stages: ingest (a task per document), embed (a task per document version to grade),
     grade (a task per company), publish (a task per company's rows; the files are written here).
     One ``assess`` at a time works on a database: another one waits for it (``wait``) or raises
     :class:`AssessError` naming it.
@@ -261,7 +316,7 @@ def assess(
     ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``wait`` (another
     run holds the database), ``runner``, ``ingest`` per document, ``start`` (number of
     companies), ``embed_start`` and ``embed`` per embedding task (a version, or part of a long
-    one), ``company`` per graded company.
+    one), ``company`` per graded company, ``skip`` per company left out.
     ``allow_roots``: folders besides the manifest's own that its document paths may point into.
     ``exclude`` (company -> company ids whose quotes and priors the grader must not use) and
     ``grader_path`` serve company-split evaluation.
@@ -286,7 +341,7 @@ def assess(
             emit("runner", {"runner": runner.description, "workers": runner.workers})
             return _assess(
                 store, store_url, runner, manifest, manifest_path, out, emit, prior=prior, allow_private=allow_private,
-                grader_path=grader_path, exclude=exclude, companies=companies,
+                grader_path=grader_path, exclude=exclude, companies=companies, as_of=as_of,
             )
     except (DatabaseBusyError, RunnerError) as exc:
         raise AssessError(str(exc)) from None
@@ -294,7 +349,7 @@ def assess(
         store.close()
 
 
-def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies) -> AssessResult:
+def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies, as_of) -> AssessResult:
     meth = methodology_mod.load(manifest.methodology)
     ingest = ingest_manifest(
         store, manifest, runner=runner, store_url=store_url, allow_private=allow_private,
@@ -307,15 +362,24 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
         emit("stale", {"decisions": stale})
 
     prior_map = read_prior(list(prior), meth) if prior else {}
+    from .priors import prior_stores, read_prior_answers
+
+    prior_answers = read_prior_answers(list(prior)) if prior else {}
+    prior_store = next(iter(prior_stores(list(prior))), None) if prior_answers else None
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
     grader_str = str(grader_path) if grader_path else None
     model = model_version(_load_grader(grader_str))
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
-        latest = stages.latest_versions(s, [c.id for c in selected])
-    plans = {c.id: stages.company_versions(c, latest[c.id]) for c in selected}
-    texts = [f"{c.id}|{dkey}|{sha}|{levels}" for c in selected for dkey, _, sha, levels in latest[c.id]]
-    key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected))
+        graded = stages.graded_versions(s, [c.id for c in selected], as_of)
+    plans = {c.id: stages.company_versions(c, graded[c.id]) for c in selected}
+    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
+    if as_of is not None:
+        for c in selected:
+            if not plans[c.id]:
+                emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
+        selected = [c for c in selected if plans[c.id]]
+    key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
 
     def find_or_create(s) -> int:
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
@@ -328,6 +392,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
                 manifest_sha256=_sha(manifest_path.read_bytes()),
                 model_version=model,
                 prior_sha256=prior_sha,
+                as_of=as_of,
                 meta={"companies": [c.id for c in selected], "out": str(out.resolve())},
             )
             s.add(assessment)
@@ -363,7 +428,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
 
     # grade: one task per company
     tasks = [
-        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model)
+        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model, prior_answers.get(c.id), prior_store)
         for c in sorted(selected, key=lambda c: -sum(size.get(v[0], 0) for v in plans[c.id].values()))
     ]
     for info in runner.map(assess_company, tasks, name="grade"):

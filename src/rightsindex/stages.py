@@ -6,38 +6,49 @@ tasks (see :mod:`rightsindex.runner`).
 from __future__ import annotations
 
 import time
+from datetime import date
 
 from sqlalchemy import func, select
 
 from .corpus.manifest import CompanySpec
 from .store.models import Company, CompanyRun, Document, Version
 
-__all__ = ["company_rows", "company_versions", "embed_parts", "embed_version", "latest_versions", "stored_run_exists", "text_lengths"]
+__all__ = ["company_rows", "company_versions", "embed_parts", "embed_version", "graded_versions", "stored_run_exists", "text_lengths"]
 
 
-def latest_versions(session, company_keys: list[str]) -> dict[str, list[tuple[str, int, str, list | None]]]:
-    """The latest version of every document of these companies, read without their texts:
-    ``{company key: [(document key, version id, text sha256, levels), …]}`` (documents in id order)."""
-    newest = select(Version.document_id, func.max(Version.seq).label("seq")).group_by(Version.document_id).subquery()
+def graded_versions(session, company_keys: list[str], as_of: date | None = None) -> dict[str, list[tuple[str, int, str, list | None]]]:
+    """The version each document of these companies is graded on — its current version, or the
+    one in force on ``as_of`` (``corpus.versions``: by the document's dates) — read without the
+    texts: ``{company key: [(document key, version id, text sha256, levels), …]}`` (documents in
+    id order; a document with no version in force is left out)."""
+    from .corpus.versions import current_version, version_in_force
+
     out: dict[str, list] = {k: [] for k in company_keys}
     for start in range(0, len(company_keys), 500):
         q = (
-            select(Company.key, Document.key, Version.id, Version.text_sha256, Document.levels)
+            select(
+                Company.key.label("company"), Document.id.label("document_id"), Document.key.label("document"), Document.levels,
+                Version.id, Version.seq, Version.version_date, Version.recorded_at, Version.text_sha256,
+            )
             .join(Document, Document.company_id == Company.id)
-            .join(newest, newest.c.document_id == Document.id)
-            .join(Version, (Version.document_id == Document.id) & (Version.seq == newest.c.seq))
+            .join(Version, Version.document_id == Document.id)
             .where(Company.key.in_(company_keys[start : start + 500]))
-            .order_by(Document.id)
+            .order_by(Document.id, Version.seq)
         )
-        for ckey, dkey, vid, sha, levels in session.execute(q):
-            out[ckey].append((dkey, vid, sha, levels))
+        by_doc: dict[int, list] = {}
+        for row in session.execute(q):
+            by_doc.setdefault(row.document_id, []).append(row)
+        for rows in by_doc.values():
+            v = version_in_force(rows, as_of) if as_of is not None else current_version(rows)
+            if v is not None:
+                out[v.company].append((v.document, v.id, v.text_sha256, v.levels))
     return out
 
 
 def company_versions(company: CompanySpec, latest: list) -> dict[str, tuple[int, str, tuple | None]]:
     """The version of each of the company's manifest documents that its grading reads:
     ``{document key: (version id, text sha256, levels)}`` in manifest order, from the company's
-    entry of :func:`latest_versions`."""
+    entry of :func:`graded_versions`."""
     stored = {dkey: (vid, sha, tuple(levels) if levels is not None else None) for dkey, vid, sha, levels in latest}
     # in manifest order: passages are read in this order, and it breaks ties between equal passages
     return {d.key: stored[d.key] for d in company.documents if d.key in stored}

@@ -21,7 +21,7 @@ from .budget import document_budget
 from .extract import ExtractError, extract
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
-from .versions import latest_version, record_version
+from .versions import latest_version, record_version, sha256, version_with_text
 
 __all__ = [
     "DocumentOutcome",
@@ -189,6 +189,7 @@ def record_document(session: Session, company_key: str, spec: DocumentSpec, prep
         return DocumentOutcome(company.key, spec.key, "current", latest.seq if latest else None)
     if spec.path is None:
         doc.etag, doc.last_modified = prepared.etag, prepared.last_modified
+    first = latest_version(session, doc) is None
     version = record_version(
         session,
         doc,
@@ -197,14 +198,15 @@ def record_document(session: Session, company_key: str, spec: DocumentSpec, prep
         format=prepared.format,
         charset=prepared.charset,
         language=prepared.language,
-        version_date=spec.version_date or spec.accessed,
+        # a URL's later texts are not the one the manifest's dates describe: they date from their recording
+        version_date=(spec.version_date or spec.accessed) if spec.path is not None or first else None,
         source=prepared.final_url or spec.url if spec.path is None else spec.key,
         meta={k: v for k, v in {"title": prepared.title, "pages": prepared.pages, "accessed": spec.accessed and spec.accessed.isoformat()}.items() if v},
         passages=prepared.passages,
     )
-    if version is None:
-        latest = latest_version(session, doc)
-        return DocumentOutcome(company.key, spec.key, "current", latest.seq if latest else None)
+    if version is None:  # a text recorded before (perhaps an older one: it does not become current)
+        known = version_with_text(session, doc, sha256(prepared.text))
+        return DocumentOutcome(company.key, spec.key, "current", known.seq if known else None)
     return DocumentOutcome(company.key, spec.key, "new", version.seq, len(version.passages))
 
 
@@ -303,11 +305,8 @@ def ingest_manifest(
     return report
 
 
-def version_in_force(session: Session, document: Document, when: date) -> Version | None:
-    """The latest version whose date (version date, else recording date) is on or before ``when``."""
-    best = None
-    for v in document.versions:
-        d = v.version_date or v.recorded_at.date()
-        if d <= when and (best is None or (best.version_date or best.recorded_at.date()) <= d):
-            best = v
-    return best
+def version_in_force(session: Session | None, document: Document, when: date) -> Version | None:
+    """The version in force on ``when`` (see ``versions.version_in_force``)."""
+    from .versions import version_in_force as in_force
+
+    return in_force(document.versions, when)

@@ -60,15 +60,22 @@ def _ensure_company(session, spec: CompanySpec, *, extra_service: str | None = N
     return upsert_company(session, CompanySpec(spec.id, name, ctype, tuple(services.values()), ()))
 
 
-def record_history(store: Store, company_key: str, spec: DocumentSpec, versions: Sequence[OTAVersion], *, batch: int = BATCH) -> tuple[int, int]:
+def record_history(
+    store: Store, company_key: str, spec: DocumentSpec, versions: Sequence[OTAVersion], *, batch: int = BATCH, keep_document: bool = False
+) -> tuple[int, int]:
     """Append each version (oldest first) whose commit is not stored yet; returns (added, existing).
 
-    The document is upserted first; then versions are prepared (normalised, language, passages)
-    outside any transaction and written ``batch`` at a time."""
+    The document is upserted first (``keep_document``: a document already stored keeps its title,
+    type and levels and only gains the OTA names in its metadata); then versions are prepared
+    (normalised, language, passages) outside any transaction and written ``batch`` at a time."""
 
     def upsert(s) -> set[str]:
         company = s.scalars(select(Company).where(Company.key == company_key)).one()
-        doc = upsert_document(s, company, spec)
+        doc = s.scalars(select(Document).where(Document.company_id == company.id, Document.key == spec.key)).first() if keep_document else None
+        if doc is not None:  # a manifest's document: keep what the manifest says of it
+            doc.meta = {**(doc.meta or {}), **{k: v for k, v in spec.meta.items() if k.startswith("ota_")}}
+        else:
+            doc = upsert_document(s, company, spec)
         return set(s.scalars(select(Version.source).where(Version.document_id == doc.id)))
 
     stored = store.write(upsert, conflicts=True, what=f"document {spec.key}")
@@ -133,9 +140,15 @@ def import_history(
     terms_type: str,
     company: str,
     company_type: str = "Digital Platform",
+    document: str | None = None,
 ) -> ImportResult:
-    """Append each OTA version (oldest first) of one document whose commit is not stored yet."""
-    key = document_key(service, terms_type)
+    """Append each OTA version (oldest first) of one document whose commit is not stored yet.
+
+    ``document``: file the versions under this document key — a manifest's document (its path
+    or URL as the manifest gives it), so that ``assess`` grades its history — instead of
+    ``ota:<service>/<terms type>``; what the manifest says of it is kept. A version whose text
+    the document already holds is not recorded again (``versions.record_version``)."""
+    key = document or document_key(service, terms_type)
     store.write(
         lambda s: _ensure_company(s, CompanySpec(company, company, company_type, (), ()), extra_service=service),
         conflicts=True, what=f"company {company}",
@@ -146,7 +159,7 @@ def import_history(
         type="-".join(terms_type.lower().split()),
         meta={"source": "Open Terms Archive", "ota_service": service, "ota_type": terms_type},
     )
-    added, existing = record_history(store, company, spec, versions)
+    added, existing = record_history(store, company, spec, versions, keep_document=document is not None)
     return ImportResult(key=key, added=added, existing=existing, company=company, read=len(versions))
 
 

@@ -1,5 +1,19 @@
-"""Versions: append a document's text when (and only when) its normalised text changes; diff two
-versions passage by passage, with a character-level diff inside changed passages.
+"""Versions: append a document's text when (and only when) it is a text not recorded before; order
+versions by the document's own date; diff two versions passage by passage, with a character-level
+diff inside changed passages.
+
+Order. A version is in force from its *date*: the document's own date where one is known
+(``version_date``: the manifest's, or an Open Terms Archive commit date), else the day it was
+recorded. Versions are ordered by that date, then by recording order (``seq``); the *current*
+version is the last in that order, and the version in force on a day is the last one dated on or
+before it. ``seq`` only counts recordings: a text first seen late (an older manifest run again,
+a back-filled history) is appended with the next ``seq`` but takes its place by date.
+
+Never twice. A text already recorded for the document is not recorded again: re-reading an older
+copy of a policy adds nothing. The one exception is a revert observed with a date: the text of an
+earlier version coming back, dated after the current version (``A → B → A`` in a dated history;
+within one day, recorded later when the source gives the time, as Open Terms Archive commits do),
+is a new version, since from then on the document reads ``A`` again.
 """
 
 from __future__ import annotations
@@ -8,7 +22,7 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Sequence
 
 from sqlalchemy import func, select
@@ -17,7 +31,21 @@ from sqlalchemy.orm import Session
 from ..store.models import Blob, Document, Passage, Version, utcnow
 from .segment import segment
 
-__all__ = ["DiffEntry", "VersionDiff", "diff_passages", "diff_versions", "latest_version", "record_version", "sha256"]
+__all__ = [
+    "DiffEntry",
+    "VersionDiff",
+    "current_version",
+    "current_versions",
+    "diff_passages",
+    "diff_versions",
+    "in_force_date",
+    "latest_version",
+    "order_key",
+    "record_version",
+    "sha256",
+    "version_in_force",
+    "version_with_text",
+]
 
 
 def sha256(data: bytes | str) -> str:
@@ -26,9 +54,53 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def in_force_date(version: Version) -> date:
+    """The day a version is in force from: its own date, else the day it was recorded."""
+    if version.version_date is not None:
+        return version.version_date
+    rec = version.recorded_at
+    return rec.date() if isinstance(rec, datetime) else date.fromisoformat(str(rec)[:10])
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+def order_key(version: Version) -> tuple[date, int]:
+    """Versions sort by the day they are in force from, then by recording order."""
+    return (in_force_date(version), version.seq)
+
+
+def current_version(versions: Sequence[Version]) -> Version | None:
+    """The version in force now: the last by date (then recording order)."""
+    return max(versions, key=order_key) if versions else None
+
+
+def version_in_force(versions: Sequence[Version], when: date) -> Version | None:
+    """The version in force on ``when``: the last one dated on or before that day (None: none yet)."""
+    return current_version([v for v in versions if in_force_date(v) <= when])
+
+
 def latest_version(session: Session, document: Document) -> Version | None:
+    """The document's current version (by date, then recording order; see the module's notes)."""
+    return current_version(list(session.scalars(select(Version).where(Version.document_id == document.id))))
+
+
+def current_versions(session: Session, document_ids: set[int] | Sequence[int]) -> dict[int, Version]:
+    """The current version of each document, by document id."""
+    ids = set(document_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[Version]] = {}
+    for v in session.scalars(select(Version).where(Version.document_id.in_(ids))):
+        found.setdefault(v.document_id, []).append(v)
+    return {doc: current_version(vs) for doc, vs in found.items()}
+
+
+def version_with_text(session: Session, document: Document, digest: str) -> Version | None:
+    """The latest-recorded version of the document whose normalised text has this SHA-256."""
     return session.scalars(
-        select(Version).where(Version.document_id == document.id).order_by(Version.seq.desc()).limit(1)
+        select(Version).where(Version.document_id == document.id, Version.text_sha256 == digest).order_by(Version.seq.desc()).limit(1)
     ).first()
 
 
@@ -54,17 +126,27 @@ def record_version(
     meta: dict | None = None,
     passages: Sequence | None = None,
 ) -> Version | None:
-    """Append ``text`` as the document's newest version unless it equals the latest one.
+    """Append ``text`` as a version of the document unless that text is recorded already.
 
-    Returns the new version, or ``None`` when the text is unchanged. The caller owns the
+    Returns the new version, or ``None`` when the text is known (see the module's notes: a text
+    recorded before comes back as a new version only as a dated revert). The version takes its
+    place among the others by ``version_date`` (else ``recorded_at``). The caller owns the
     transaction (one per document), so a failure leaves nothing half-written. ``passages``: the
     text's ``segment()`` when the caller computed it before the transaction (so that no write
     lock is held while segmenting).
     """
     digest = sha256(text)
-    latest = latest_version(session, document)
-    if latest is not None and latest.text_sha256 == digest:
-        return None
+    if version_with_text(session, document, digest) is not None:
+        current = latest_version(session, document)
+        if current is None or current.text_sha256 == digest or version_date is None:
+            return None
+        # a dated revert: later than the current version (by day; within a day, by the time of
+        # recording when the source gives one, as an Open Terms Archive commit does)
+        later = version_date > in_force_date(current) or (
+            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
+        )
+        if not later:
+            return None
     seq = (session.scalar(select(func.max(Version.seq)).where(Version.document_id == document.id)) or 0) + 1
     version = Version(
         document_id=document.id,

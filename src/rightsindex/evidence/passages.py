@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..corpus.versions import current_version
 from ..store.models import Company, Document, Embedding, Version
 from .embed import cache_id, encoder, model_for
 
@@ -124,7 +125,7 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
                 continue
             version = session.get(Version, version_ids[doc.key])
         else:
-            version = doc.versions[-1] if doc.versions else None
+            version = current_version(doc.versions)
         if version is None:
             continue
         used[doc.key] = version.id

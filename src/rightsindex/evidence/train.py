@@ -30,6 +30,7 @@ import numpy as np
 
 from ..corpus.ingest import ingest_manifest
 from ..corpus.manifest import Manifest, load_manifest
+from ..corpus.versions import current_version
 from ..methodology import Methodology
 from ..store import Store
 from .features import PASSAGE_FEATURES, PassageScores, passage_scores
@@ -137,7 +138,7 @@ def load_pack(pack_dir: Path, store: Store, methodology: Methodology, kn: Knowle
         from ..store.models import Company, Document
 
         texts = {
-            (d.company.key, d.key): d.versions[-1].text
+            (d.company.key, d.key): current_version(d.versions).text
             for d in s.scalars(select(Document).join(Company)) if d.versions
         }
     raw_cache: dict[str, str] = {}

@@ -171,3 +171,50 @@ def services_chart(level_totals: dict[str, dict], *, title: str, salt: str) -> s
     names = list(level_totals)
     series = [(key, [level_totals[n].get(key) for n in names]) for key in ("total", "G", "F", "P")]
     return grouped_bars(names, series, title=title, salt=salt, width_in=6.8)
+
+
+def over_time(
+    dates: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    salt: str,
+    width_in: float = 7.5,
+    colours: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """Scores over time: one line per series (``total``, ``G``, ``F``, ``P`` or any label), a dot
+    and its value at every date; dates on a time axis. N/A breaks the line."""
+    import matplotlib
+    from datetime import date as _date
+
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    palette = ["#1d2430", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+    xs = [_date.fromisoformat(d) for d in dates]
+    with matplotlib.rc_context(_rc(salt)):
+        fig, ax = _figure(width_in, 3.0)
+        for i, (key, values) in enumerate(series):
+            colour = (colours or {}).get(key) or CATEGORY_COLOURS.get(key) or palette[i % len(palette)]
+            name = (names or {}).get(key) or CATEGORY_NAMES.get(key, key)
+            ys = [float("nan") if v is None else v for v in values]
+            ax.plot(xs, ys, marker="o", markersize=4, linewidth=2.2 if key == "total" else 1.6, color=colour, label=name,
+                    drawstyle="steps-post", zorder=3 if key == "total" else 2)
+            for x, v in zip(xs, values):
+                if v is not None and len(xs) <= 12:
+                    ax.annotate(_fmt(v), (x, v), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7.5, color=colour)
+        ax.set_ylim(0, 105)
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.yaxis.grid(True, color="#e3e7ee", zorder=0)
+        ax.set_ylabel("Score (0–100)")
+        if len(xs) > 1:
+            loc = AutoDateLocator()
+            ax.xaxis.set_major_locator(loc)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(loc))
+        else:
+            ax.set_xticks(xs)
+            ax.set_xticklabels([d for d in dates])
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(series), 4), frameon=False, fontsize=9,
+                  handlelength=1.4, borderaxespad=0.2)
+        fig.tight_layout()
+        return _svg(fig, title)

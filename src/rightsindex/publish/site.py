@@ -142,6 +142,7 @@ class CompanyInfo:
     documents: dict[str, DocumentInfo]
     rows: dict[str, list[dict]]  # element -> rows (one per level), evidence parsed
     levels: list[str]  # levels in display order
+    history: dict = field(default_factory=dict)  # over_time.collect: previous, moved, points
 
 
 def _latest_finished(session) -> int:
@@ -256,6 +257,11 @@ def _collect(store, assessment_id: int | None, *, runner=None, store_url: str | 
                 ),
                 rows=by_company[key], levels=levels,
             )
+    from .over_time import collect
+
+    for key, h in collect(store, assessment_id, info["methodology"], rows).items():
+        if key in companies:
+            companies[key].history = h
     return info, meth, sj, files, companies
 
 
@@ -562,6 +568,11 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
     has_services = bool(c.scores.get("level_totals"))
     if len(c.scores.get("level_totals") or {}) > 1:  # one service: the category chart says it all
         _write(cdir / "services.svg", charts.services_chart(c.scores["level_totals"], title=f"{c.label}: scores per service", salt=f"svc-{c.slug}"))
+    over_time = len(c.history.get("points") or []) > 1
+    if over_time:
+        from .over_time import company_chart
+
+        _write(cdir / "over-time.svg", company_chart(c.history["points"], label=c.label, salt=f"time-{c.slug}"))
     ind_rows = _indicator_rows(meth, c)
     levels = _assessed_levels(c)
     kinds = dict(c.services)
@@ -572,6 +583,7 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
         has_services=has_services,
         unassessed=[lvl for lvl in c.levels if lvl not in levels], doc_pages=doc_pages, services=c.services,
         pdf=f"pdf/{c.slug}.pdf", judgments=_counts(c), services_chart=len(c.scores.get("level_totals") or {}) > 1,
+        over_time=over_time, history=c.history,
     )
     _write(cdir / "index.html", env.get_template("site-company.html.j2").render(root="../../", page="company", **ctx))
     pages += 1
@@ -584,7 +596,7 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
             cdir / row["page"],
             env.get_template("site-indicator.html.j2").render(
                 site=site, root="../../", page="indicator", company=c, row=row, ind=ind, elements=elements,
-                levels=levels, level_labels=level_labels,
+                levels=levels, level_labels=level_labels, sparkline=_sparkline(c, ind.id),
                 prev=pageable[i - 1] if i > 0 else None, next=pageable[i + 1] if i + 1 < len(pageable) else None,
                 family=meth.indicators[ind.family] if ind.family else None,
             ),
@@ -600,6 +612,12 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
     )
     render_pdf(html, pdf_path, base_url=str(tmp))
     return pages
+
+
+def _sparkline(c: CompanyInfo, indicator: str):
+    from .over_time import sparkline
+
+    return sparkline(c.history.get("points") or [], indicator)
 
 
 def _counts(c: CompanyInfo) -> dict:

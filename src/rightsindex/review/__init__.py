@@ -277,16 +277,10 @@ def _norm(text: str) -> str:
 
 
 def _latest_versions(session: Session, document_ids: set[int]) -> dict[int, Version]:
-    if not document_ids:
-        return {}
-    sub = (
-        select(Version.document_id, func.max(Version.seq).label("seq"))
-        .where(Version.document_id.in_(document_ids))
-        .group_by(Version.document_id)
-        .subquery()
-    )
-    q = select(Version).join(sub, (Version.document_id == sub.c.document_id) & (Version.seq == sub.c.seq))
-    return {v.document_id: v for v in session.scalars(q)}
+    """The current version of each document (by date, then recording order)."""
+    from ..corpus.versions import current_versions
+
+    return current_versions(session, document_ids)
 
 
 def _document_ids(session: Session, evidence: list[dict]) -> dict[int, int]:

@@ -165,6 +165,8 @@ class Assessment(Base):
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(100))
     prior_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # graded the document versions in force on this day (None: the current versions)
+    as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -212,8 +214,40 @@ class Judgment(Base):
     prior_result: Mapped[str | None] = mapped_column(String(30), nullable=True)
     prior_relation: Mapped[str | None] = mapped_column(String(20), nullable=True)  # confirmed | changed | carried
     comment: Mapped[str] = mapped_column(Text, default="")
+    # what the judgment read: SHA-256 over the model and the substance of its evidence passages
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # how it relates to the same element in the run it was re-graded from (``regrade``):
+    # {"status": "kept" | "regraded", "base": judgment id, "reason": …, "removed": […], "added": […]}
+    change: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     run: Mapped[CompanyRun] = relationship(back_populates="judgments")
+
+
+class GradeChange(Base):
+    """A grade that moved between two assessments of one manifest, as ``watch`` found it: the feed.
+    Append-only history (never updated)."""
+
+    __tablename__ = "grade_change"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "company_key", "level", "element"),
+        Index("ix_grade_change_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    previous_assessment_id: Mapped[int] = mapped_column(Integer)
+    manifest_path: Mapped[str] = mapped_column(String(2000), default="")
+    company_key: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(200))
+    element: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str] = mapped_column(String(30))
+    after: Mapped[str] = mapped_column(String(30))
+    direction: Mapped[str] = mapped_column(String(20))  # improved | declined | changed
+    document: Mapped[str] = mapped_column(String(1000), default="")  # the document key whose change moved it
+    comment: Mapped[str] = mapped_column(Text, default="")  # generated, RDR's year-on-year style
+    excerpt: Mapped[str] = mapped_column(Text, default="")  # the passage-level diff, as text
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # versions on both sides, passages
 
 
 # -- review room and accounts -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id
+from ..corpus.versions import current_versions
 from ..publish.scores import scores_json
 from ..review import queue as review_queue
 from ..store.models import Version
@@ -72,6 +73,17 @@ def router(ctx) -> APIRouter:
         out = scores_json(sc.scores, sc.methodology, index=sc.index)
         out["assessment"] = {"id": assessment_id}
         return out
+
+    @r.get("/changes", summary="Grades that moved because a policy changed (the watch feed), newest first")
+    def changes(request: Request, company: str | None = None, limit: int = Query(100, ge=1, le=1000)):
+        """Each: company, level, element, before → after, direction, the document whose change moved
+        it, versions on both sides, the passage-level diff and a generated comment — as
+        `rightsindex watch` writes changes.json."""
+        require_viewer(ctx, request)
+        from ..publish.feed import change_dict, recent_changes
+
+        with store.session() as s:
+            return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}
 
     @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
     def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None):
@@ -186,7 +198,7 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             d = data.document(s, doc_id)
             old = data.version(s, d, from_)
-            new = data.version(s, d, to) if to is not None else s.scalars(select(Version).where(Version.document_id == d.id).order_by(Version.seq.desc())).first()
+            new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
             entries, counts = data.diff(old, new)
             return {
                 "document": d.id, "from": old.seq, "to": new.seq, "counts": counts,

@@ -8,7 +8,7 @@ titles from documents). Colours: one per category (colour-blind safe, Okabe–It
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 from markupsafe import Markup, escape
 
@@ -129,5 +129,73 @@ def timeline(points: list[TimelinePoint], *, title: str, width: int = 900) -> Ma
         if p.highlight or len(points) <= 12:
             labelled += 1
             out.append(f'<text class="tick" x="{x:.1f}" y="{axis_y + dy}" text-anchor="middle">{escape(p.label.split(" ")[0])}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def over_time(dates: list, series: list[tuple[str, str, list[float | None]]], *, title: str, hrefs: list[str] | None = None,
+              width: int = 760, height: int = 230) -> Markup:
+    """Scores over time: one stepped line per series (``(key, name, values)``; ``key`` picks the
+    colour: total, G, F, P, else a default), a dot with its value in a tooltip at every date, dates
+    on a time axis, 0–100. A score holds until the next date (the policy in force until then).
+    ``hrefs``: a link per date (the assessment)."""
+    left, right, top, bottom = 44, 16, 34, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    out = [
+        f'<svg class="chart over-time" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="ot-title" xmlns="http://www.w3.org/2000/svg"><title id="ot-title">{escape(title)}</title>'
+    ]
+    if not dates:
+        out.append("</svg>")
+        return Markup("".join(out))
+    def stamp(d) -> float:  # dates and datetimes on one axis
+        return (d if isinstance(d, datetime) else datetime(d.year, d.month, d.day, tzinfo=timezone.utc)).timestamp()
+
+    lo_d, hi_d = min(dates, key=stamp), max(dates, key=stamp)
+    lo, hi = stamp(lo_d), stamp(hi_d)
+    lo_d, hi_d = (x.date() if isinstance(x, datetime) else x for x in (lo_d, hi_d))
+
+    def xof(d) -> float:
+        return left + plot_w * ((stamp(d) - lo) / (hi - lo)) if hi != lo else left + plot_w / 2
+
+    def yof(v: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(100.0, v)) / 100)
+
+    for tick in range(0, 101, 25):
+        y = yof(tick)
+        out.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>')
+        out.append(f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    axis_y = top + plot_h
+    out.append(f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}"/>')
+    for year in range(lo_d.year, hi_d.year + 2):
+        d = date(year, 1, 1)
+        if lo_d < d <= hi_d:
+            x = xof(d)
+            out.append(f'<line class="grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{axis_y}"/>')
+            out.append(f'<text class="tick" x="{x:.1f}" y="{axis_y + 15}" text-anchor="middle">{year}</text>')
+    out.append(f'<text class="tick" x="{left}" y="{height - 6}">{escape(lo_d.isoformat())}</text>')
+    out.append(f'<text class="tick" x="{width - right}" y="{height - 6}" text-anchor="end">{escape(hi_d.isoformat())}</text>')
+    x = left
+    palette = ["#CC79A7", "#56B4E9", "#D55E00", "#7a5195", "#3b7d23"]
+    for i, (key, name, _) in enumerate(series):
+        colour = CATEGORY_COLOURS.get(key, palette[i % len(palette)])
+        out.append(f'<rect x="{x}" y="8" width="12" height="12" rx="2" fill="{colour}"/>')
+        out.append(f'<text class="legend" x="{x + 17}" y="18">{escape(name)}</text>')
+        x += 30 + len(name) * 7
+    for i, (key, name, values) in enumerate(series):
+        colour = CATEGORY_COLOURS.get(key, palette[i % len(palette)])
+        pts = [(xof(d), yof(v), d, v) for d, v in zip(dates, values) if v is not None]
+        if len(pts) > 1:
+            path = [f"M{pts[0][0]:.1f},{pts[0][1]:.1f}"]
+            for (x0, y0, _, _), (x1, y1, _, _) in zip(pts, pts[1:]):
+                path.append(f"H{x1:.1f}V{y1:.1f}")
+            width_ = 2.4 if key == "total" else 1.6
+            out.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour}" stroke-width="{width_}"/>')
+        for k, (px, py, d, v) in enumerate(pts):
+            label = d.strftime("%Y-%m-%d %H:%M UTC") if isinstance(d, datetime) else d.isoformat()
+            dot = (f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{colour}" stroke="#fff" stroke-width="1">'
+                   f"<title>{escape(f'{name}, {label}: {_fmt(v)}')}</title></circle>")
+            j = dates.index(d)
+            out.append(f'<a href="{escape(hrefs[j])}">{dot}</a>' if hrefs else dot)
     out.append("</svg>")
     return Markup("".join(out))

@@ -70,6 +70,7 @@ class Data:
         self._cache_size = cache_size
         self._contexts: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._diffs: OrderedDict[tuple[int, int], tuple[list[dict], dict]] = OrderedDict()
+        self._extra: OrderedDict[tuple, object] = OrderedDict()  # changes since, series over time
         self._graded_statuses: dict[tuple, dict] = {}
 
     # -- assessments -------------------------------------------------------------------------------
@@ -101,14 +102,50 @@ class Data:
         raise NotFound("no assessment yet: run `rightsindex assess MANIFEST --out DIR` first" if not edition else f"no assessment of edition {edition!r}")
 
     def previous(self, s: Session, a: Assessment, company_key: str) -> Assessment | None:
-        """The latest earlier assessment (same methodology) that graded this company."""
-        q = (
-            select(Assessment)
-            .join(CompanyRun, CompanyRun.assessment_id == Assessment.id)
-            .where(CompanyRun.company_key == company_key, Assessment.id < a.id, Assessment.methodology == a.methodology)
-            .order_by(Assessment.id.desc())
-        )
-        return s.scalars(q).first()
+        """The assessment (same methodology) that graded this company last before this one: by the
+        day each speaks for (its as-of date, else the day it was made), then by id."""
+        from ..changes import previous_assessment
+
+        return previous_assessment(s, a, company_key)
+
+    # -- over time ---------------------------------------------------------------------------------
+    def changes_since(self, previous_id: int, assessment_id: int, company: str) -> list:
+        """The elements of ``company`` that moved from one assessment to the other, with their
+        versions, diff and comment (``changes.compare``), cached until the next review change."""
+        from ..changes import compare
+
+        a, b = self.scored(previous_id), self.scored(assessment_id)
+        with self.store.session() as s:
+            key = ("changes", previous_id, assessment_id, company, review.review_stamp(s))
+        with self._lock:
+            hit = self._extra.get(key)
+        if hit is not None:
+            return hit
+        rows = ([r for r in a.rows if r["Company"] == company], [r for r in b.rows if r["Company"] == company])
+        moved = compare(self.store, previous_id, assessment_id, companies=[company], rows=rows).moved
+        with self._lock:
+            self._extra[key] = moved
+            while len(self._extra) > 64:
+                self._extra.popitem(last=False)
+        return moved
+
+    def series(self, company: str, methodology: str) -> list:
+        """The company's scores over time (``history.company_series``), cached until the next
+        assessment or review change."""
+        from ..history import company_series
+
+        with self.store.session() as s:
+            key = ("series", company, methodology, s.scalar(select(func.max(CompanyRun.id))), review.review_stamp(s))
+        with self._lock:
+            hit = self._extra.get(key)
+        if hit is not None:
+            return hit
+        points = company_series(self.store, company, methodology)
+        with self._lock:
+            self._extra[key] = points
+            while len(self._extra) > 64:
+                self._extra.popitem(last=False)
+        return points
 
     # -- scores ------------------------------------------------------------------------------------
     def _stamp(self, assessment_id: int) -> tuple:
@@ -304,7 +341,9 @@ class Data:
                 neighbours.append({**n, "span": (a, b) if b > a else (0, len(n["text"]))})
             out.append({**ctx, "neighbours": neighbours, "item": e, "missing": False, "score": e.get("score")})
         docs = {c["doc_id"] for c in out if not c["missing"]}
-        latest = dict(s.execute(select(Version.document_id, func.max(Version.seq)).where(Version.document_id.in_(docs)).group_by(Version.document_id)).all()) if docs else {}
+        from ..corpus.versions import current_versions
+
+        latest = {d: v.seq for d, v in current_versions(s, docs).items()}
         for c in out:
             if not c["missing"]:
                 c["latest_seq"] = latest.get(c["doc_id"])

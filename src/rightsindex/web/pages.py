@@ -19,8 +19,8 @@ from ..publish.text import display  # policy text for reading: one function for 
 from ..review import login_throttle
 from ..review.accounts import authenticate
 from ..scoring import RESULTS
-from ..store.models import Company, Version
-from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, timeline
+from ..store.models import Company, GradeChange, Version
+from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, over_time, timeline
 from .data import NotFound, result_score, version_date
 from .review_queue import company_summary, element_note, uncertainty_order
 from .security import DbInt, LoginRequired, Principal, safe_next
@@ -277,7 +277,8 @@ def router(ctx) -> APIRouter:
             a = data.resolve(s, assessment)
             a_id, a_index = a.id, a.index
             prev = data.previous(s, a, company)
-            prev_info = {"id": prev.id, "index": prev.index, "created_at": prev.created_at} if prev else None
+            prev_info = {"id": prev.id, "index": prev.index, "created_at": prev.created_at, "as_of": prev.as_of} if prev else None
+            a_as_of = a.as_of
             docs = data.documents(s, company)
             stale = [
                 {"level": d.level, "element": d.element, "step": d.step, "reason": d.rereview_reason}
@@ -297,14 +298,24 @@ def router(ctx) -> APIRouter:
             prev_cs = prev_sc.scores.get(company)
         moved: dict[str, list[dict]] = {}
         if prev_sc is not None:
-            for (comp, level, element), row in sc.by_key.items():
-                if comp != company:
+            from ..changes import excerpt
+
+            for mv in data.changes_since(prev_info["id"], a_id, company):
+                if mv.before is None or mv.after is None:
                     continue
-                old = prev_sc.by_key.get((comp, level, element))
-                if old is not None and old["Result"] != row["Result"]:
-                    moved.setdefault(row["Indicator"], []).append(
-                        {"element": element, "label": meth.elements[element].label, "level": level, "old": old["Result"], "new": row["Result"]}
-                    )
+                moved.setdefault(mv.indicator, []).append({
+                    "element": mv.element, "label": mv.element_label, "level": mv.level, "old": mv.before, "new": mv.after,
+                    "direction": mv.direction, "comment": mv.comment, "diff": [excerpt(d, 240) for d in mv.diff[:3]],
+                    "before_versions": mv.before_versions, "after_versions": mv.after_versions,
+                })
+        points = data.series(company, meth.id)
+        time_chart = over_time(
+            [p_.when for p_ in points],
+            [("total", "Total", [p_.scores.total for p_ in points]),
+             *((c, CATEGORY_NAMES[c], [p_.scores.categories.get(c) for p_ in points]) for c in ("G", "F", "P"))],
+            title=f"{cs.label or company}: total and category scores over time (0–100)",
+            hrefs=[u_company(company, p_.assessment_id) for p_ in points],
+        ) if len(points) > 1 else None
         rows = []
         for ind in meth.indicators.values():
             if ind.id not in cs.indicators:
@@ -326,9 +337,9 @@ def router(ctx) -> APIRouter:
         ) if services else None
         return render(
             ctx, request, "company.html", cs=cs, company=company, rows=rows, levels=levels, services=services, cat_chart=cat_chart,
-            svc_chart=svc_chart, assessment={"id": a_id, "index": a_index}, rank=sc.positions.get(company), of=len(sc.positions),
+            svc_chart=svc_chart, assessment={"id": a_id, "index": a_index, "as_of": a_as_of}, rank=sc.positions.get(company), of=len(sc.positions),
             prev=prev_info, prev_cs=prev_cs, moved=moved, docs=docs, stale=stale, methodology=meth, others=others,
-            principal_can_review=p.can_review, queue=company_summary(sc, company),
+            principal_can_review=p.can_review, queue=company_summary(sc, company), time_chart=time_chart,
         )
 
     # -- indicator ---------------------------------------------------------------------------------
@@ -358,9 +369,17 @@ def router(ctx) -> APIRouter:
             if sort == "uncertainty":  # the element whose most doubtful level is the most doubtful first
                 elements = uncertainty_order(sc, elements)
             tables.append({"ind": sub, "score": cs.indicators.get(sub.id), "levels": {lvl: cs.levels.get(lvl, {}).get(sub.id) for lvl in levels}, "elements": elements})
+        points = data.series(company, meth.id)
+        time_chart = over_time(
+            [p_.when for p_ in points],
+            [("total", ind.short, [p_.scores.indicators.get(ind.id) for p_ in points]),
+             *((sub.id, sub.short, [p_.scores.indicators.get(sub.id) for p_ in points]) for sub in subs if sub.id != ind.id)],
+            title=f"{cs.label or company}: {ind.short} score over time (0–100)",
+            hrefs=[u_indicator(company, ind.id, p_.assessment_id) for p_ in points],
+        ) if len(points) > 1 else None
         return render(ctx, request, "indicator.html", cs=cs, company=company, ind=ind, tables=tables, levels=levels,
                       assessment={"id": a_id, "index": sc.index}, score=cs.indicators.get(ind.id), methodology=meth,
-                      sort="uncertainty" if sort == "uncertainty" else "methodology")
+                      sort="uncertainty" if sort == "uncertainty" else "methodology", time_chart=time_chart)
 
     # -- element -----------------------------------------------------------------------------------
     def element_values(request: Request, company: str, element: str, level: str | None, assessment: DbInt | None,
@@ -478,6 +497,31 @@ def router(ctx) -> APIRouter:
                 return render(ctx, request, "element.html", status_code=422, **values)
             return RedirectResponse(u_element(company, normalise_element_id(element), level, assessment, step=step), status_code=303)
 
+    # -- the feed of grade changes (as `watch` records them) ---------------------------------------
+    @r.get("/changes", response_class=HTMLResponse, include_in_schema=False)
+    def changes_page(request: Request, company: str | None = None):
+        require_viewer(ctx, request)
+        from ..publish.feed import change_dict, recent_changes
+
+        with store.session() as s:
+            entries = [change_dict(c) for c in recent_changes(s, limit=200, company=company or None)]
+            companies = sorted({c for (c,) in s.execute(select(GradeChange.company_key).distinct())})
+        return render(ctx, request, "changes.html", entries=entries, company=company, companies=companies)
+
+    @r.get("/changes.atom", include_in_schema=False)
+    def changes_atom(request: Request, company: str | None = None):
+        require_viewer(ctx, request)
+        from fastapi.responses import Response
+
+        from ..publish.feed import atom_feed, feed_id_for, recent_changes
+
+        base = str(request.base_url).rstrip("/")
+        with store.session() as s:
+            entries = recent_changes(s, limit=200, company=company or None)
+            text = atom_feed(entries, title="rightsindex: grade changes" + (f" ({company})" if company else ""),
+                             feed_id=feed_id_for(f"web:{company or ''}"), base_url=base, self_url=str(request.url))
+        return Response(text, media_type="application/atom+xml; charset=utf-8")
+
     # -- documents ---------------------------------------------------------------------------------
     @r.get("/documents", response_class=HTMLResponse, include_in_schema=False)
     def documents(request: Request, company: str | None = None):
@@ -530,7 +574,9 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             doc = data.document(s, doc_id)
             v = data.version(s, doc, seq)
-            latest = s.scalars(select(Version.seq).where(Version.document_id == doc.id).order_by(Version.seq.desc()).limit(1)).first()
+            from ..corpus.versions import current_versions
+
+            latest = current_versions(s, [doc.id])[doc.id].seq
             passages = [{"seq": p_.seq, "id": p_.id, "kind": p_.kind, "text": p_.text, "heading": p_.heading} for p_ in v.passages]
             info = {"id": doc.id, "key": doc.key, "title": doc.title or doc.key, "url": doc.url, "company": doc.company.key}
             vi = {"seq": v.seq, "date": version_date(v), "recorded_at": v.recorded_at, "format": v.format, "language": v.language, "source": v.source}

@@ -1,0 +1,87 @@
+"""Grade the WeChat privacy policy version by version, 2020–2026, and write the story (run from the
+repository root; about a minute on 2 cores):
+
+    python tools/wechat_story.py [--out /tmp/wechat-story]
+
+Does what the README's "WeChat 2020–2026" section shows with two commands — ``corpus import-ota``
+of ``examples/wechat-2020-2026/wechat-privacy-policy.bundle`` under the manifest's document, then
+``history --versions`` — and writes, for the README:
+
+- ``examples/wechat-2020-2026/story.md``: scores per version (total, privacy, P3a–P6), and every
+  move of a P3–P6 answer with the passages behind it;
+- ``examples/wechat-2020-2026/p3-p6.svg``: the P3–P6 indicator scores over time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+EXAMPLE = Path("examples/wechat-2020-2026")
+INDICATORS = ("P03a", "P03b", "P04", "P05", "P06")  # collection, inference, sharing, purposes, retention
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=None)
+    out = ap.parse_args().out or Path(tempfile.mkdtemp(prefix="wechat-story-"))
+
+    from rightsindex import methodology as m
+    from rightsindex.changes import compare, excerpt
+    from rightsindex.corpus.ota import history as ota_history
+    from rightsindex.corpus.ota import open_repo
+    from rightsindex.corpus.ota_import import import_history
+    from rightsindex.elementcsv import atomic_write_text
+    from rightsindex.history import assess_dates
+    from rightsindex.publish.charts import over_time
+    from rightsindex.store import Store
+
+    db = f"sqlite:///{(out / 'rightsindex.sqlite').resolve()}"
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store.open(db)
+    versions, _ = ota_history(open_repo(EXAMPLE / "wechat-privacy-policy.bundle"), "WeChat", "Privacy Policy")
+    import_history(store, versions, service="WeChat", terms_type="Privacy Policy", company="Tencent", document="wechat-privacy-policy.md")
+    store.close()
+    result = assess_dates(EXAMPLE / "manifest.yaml", out, "versions", db=db)
+    meth = m.load("rdr-2022")
+    data = result.series
+    tencent = data["companies"]["Tencent"]
+    dates = data["dates"]
+
+    def f(v):
+        return "–" if v is None else f"{v:.1f}"
+
+    lines = [
+        "<!-- written by tools/wechat_story.py: do not edit by hand -->",
+        "",
+        "| version in force from | total | privacy (P) | " + " | ".join(f"{meth.indicators[i].short} {meth.indicators[i].label.split(' ')[0].lower()}" for i in INDICATORS) + " |",
+        "|---|---:|---:|" + "---:|" * len(INDICATORS),
+    ]
+    for k, d in enumerate(dates):
+        lines.append(f"| {d} | {f(tencent['total'][k])} | {f(tencent['categories']['P'][k])} | " + " | ".join(f(tencent["indicators"][i][k]) for i in INDICATORS) + " |")
+    lines += ["", "Every move of a P3–P6 answer (WeChat service level), with the passages behind it:", ""]
+    store = Store.open(db)
+    ids = [data["assessments"][d] for d in dates]
+    moves = 0
+    for a, b in zip(ids, ids[1:]):
+        cmp = compare(store, a, b)
+        for mv in cmp.moved:
+            if mv.indicator not in INDICATORS:
+                continue
+            moves += 1
+            lines.append(f"- **{cmp.b['label']}, {mv.element_label} ({mv.level})**: {mv.before} → {mv.after}. {mv.comment}")
+            for d in mv.diff[:2]:
+                lines.append(f"  - {excerpt(d, 200)}")
+    if not moves:
+        lines.append("- (none)")
+    store.close()
+    atomic_write_text(EXAMPLE / "story.md", "\n".join(lines) + "\n")
+    svg = over_time(dates, [(i, tencent["indicators"][i]) for i in INDICATORS], title="WeChat: P3–P6 scores by policy version",
+                    salt="wechat-story", names={i: f"{meth.indicators[i].short} {meth.indicators[i].label.split(' ')[0].lower()}" for i in INDICATORS})
+    atomic_write_text(EXAMPLE / "p3-p6.svg", svg)
+    print(f"wrote {EXAMPLE / 'story.md'} ({len(dates)} versions, {moves} P3–P6 moves) and {EXAMPLE / 'p3-p6.svg'}; work folder {out}")
+
+
+if __name__ == "__main__":
+    main()
