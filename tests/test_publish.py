@@ -332,13 +332,15 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
 def test_a_pdf_scorecard_per_company_with_chinese_text(published):
     from pypdf import PdfReader
 
+    from rightsindex.publish.scores import display_score
+
     info, scores = published["info"], published["result"].scores["companies"]
     for cid, c in info["companies"].items():
         reader = PdfReader(c["pdf"])
         assert len(reader.pages) >= 1
         text = "\n".join(p.extract_text() or "" for p in reader.pages)
         assert scores[cid]["label"] in text
-        assert f"{scores[cid]['total']:.1f}" in text
+        assert display_score(scores[cid]["total"]) in text  # the one rounding rule (20.55 shows as 20.6)
     apple = "\n".join(p.extract_text() or "" for p in PdfReader(info["companies"]["Apple"]["pdf"]).pages)
     assert HOSTILE_TITLE in apple.replace("\n", " ")  # policy text is text in the PDF too, never markup
     reader = PdfReader(info["companies"]["Baidu"]["pdf"])
@@ -486,3 +488,19 @@ def test_a_passage_inside_a_cited_list_keeps_its_anchor_on_the_document_page():
     # the first passage of a list starts where the list starts: the list still gets its own piece
     segs = _doc_segments(text, {(7, 18): [b], whole: [a]})
     assert [(s["anchor"], s["aliases"]) for s in segs if s["anchor"]] == [("p7-45", ["p7-18"])]
+
+
+def test_publishing_on_two_workers_builds_the_same_site(published, tmp_path, cli):
+    """`publish --workers 2`: each company's pages and PDF are rendered by a task of its own and
+    the site is assembled here; it equals the serial site (up to the time of publication)."""
+    res = cli("publish", "--db", published["db"], "--out", tmp_path / "site2", "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    one, two = published["site"], tmp_path / "site2"
+    files = sorted(p.relative_to(one).as_posix() for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two).as_posix() for p in two.rglob("*") if p.is_file())
+    stamp = re.compile(r"published \d{4}-\d{2}-\d{2}( \d{2}:\d{2} UTC)?")
+    for rel in files:
+        if rel.endswith((".html", ".svg", ".csv", ".css")) or rel == "data/scores.json":
+            a, b = (stamp.sub("published …", (root / rel).read_text("utf-8")) for root in (one, two))
+            assert a == b, rel
+    assert all((two / "pdf" / p.name).stat().st_size > 1000 for p in (one / "pdf").iterdir())

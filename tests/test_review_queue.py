@@ -140,7 +140,9 @@ def test_element_scores_csv_says_which_rows_need_review(apple, cli):
     for r in written:
         conf = None if r["Confidence"] == "NA" else float(r["Confidence"])
         status = NO_DOC if (r["Service"], r["Element"]) == (confident["Service"], confident["Element"]) else None
-        assert r["NeedsReview"] == ("yes" if rq.needs_review(r["Result"], conf, status, r["Reviewed"] == "yes") else "no"), r["Element"]
+        if conf is not None and abs(conf - rq.REVIEW_BELOW) < 0.0006:
+            continue  # the CSV shows 3 decimals: 0.700 may stand for 0.6996, below the threshold
+        assert r["NeedsReview"] == ("yes" if rq.needs_review(r["Result"], conf, status, r["Reviewed"] == "yes") else "no"), (r["Element"], r["Confidence"])
     assert {r["NeedsReview"] for r in written if r["Result"] == "NA"} == {"no"}
     assert by_key[(confident["Service"], confident["Element"])]["NeedsReview"] == "yes"  # its status
     assert by_key[(decided["Service"], decided["Element"])]["NeedsReview"] == "no"  # an analyst accepted it

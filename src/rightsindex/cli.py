@@ -290,11 +290,14 @@ def corpus_add(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
     allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
+    workers: int = typer.Option(1, "--workers", min=1, help="Read and extract documents in parallel processes (Dask LocalCluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Read and extract documents on an existing Dask cluster."),
 ) -> None:
     """Ingest a manifest's documents: extract, segment and record new versions."""
-    from .corpus.fetch import Fetcher
     from .corpus.ingest import ingest_manifest
     from .corpus.manifest import ManifestError, load_manifest
+    from .runner import RunnerError, open_runner
+    from .store import absolute_url, default_url
 
     try:
         manifest = load_manifest(manifest_path, allow_roots=allow_root or ())
@@ -302,17 +305,21 @@ def corpus_add(
         raise fail(str(exc))
     for warning in manifest.warnings:
         err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
-    store = _open_store(db)
+    store_url = absolute_url(db or default_url())
+    store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
-    with Fetcher(allow_private=allow_private) as fetcher, _progress() as progress:
-        task = progress.add_task("ingesting", total=total)
+    try:
+        with open_runner(workers, scheduler, store_url=store_url) as runner, _progress() as progress:
+            task = progress.add_task("ingesting", total=total)
 
-        def on_document(o) -> None:
-            if o.status == "error":
-                progress.console.print(f"[red]error[/] {o.company}: {o.key}: {o.message}", markup=True, highlight=False)
-            progress.update(task, advance=1, description=f"{o.company}")
+            def on_document(o) -> None:
+                if o.status == "error":
+                    progress.console.print(f"[red]error[/] {o.company}: {o.key}: {o.message}", markup=True, highlight=False)
+                progress.update(task, advance=1, description=f"{o.company}")
 
-        report = ingest_manifest(store, manifest, fetcher=fetcher, on_document=on_document)
+            report = ingest_manifest(store, manifest, runner=runner, store_url=store_url, allow_private=allow_private, on_document=on_document)
+    except RunnerError as exc:
+        raise fail(str(exc))
     _flag_stale(store)
     print(report.summary())
     if report.errors:
@@ -479,27 +486,46 @@ def corpus_diff(
 @corpus_app.command("import-ota")
 def corpus_import_ota(
     repo: Path = typer.Argument(..., help="An Open Terms Archive versions repository (checkout or .bundle)."),
-    service: str = typer.Option(..., "--service", help="OTA service name, e.g. WeChat."),
-    terms_type: str = typer.Option("Privacy Policy", "--type", help="OTA terms type."),
+    service: Optional[str] = typer.Option(None, "--service", help="One OTA service, e.g. WeChat (default: every service of the collection)."),
+    terms_type: Optional[str] = typer.Option(None, "--type", help="OTA terms type (default: Privacy Policy with --service, every type without)."),
+    mapping_path: Optional[Path] = typer.Option(
+        None, "--mapping", metavar="MAPPING", help="Map OTA services to companies and levels (see examples/ota-mapping.yaml); documents are keyed as `corpus ota-manifest` writes them."
+    ),
     since: Optional[str] = typer.Option(None, "--since", help="Only versions from this date (YYYY-MM-DD); the one in force then is kept too."),
-    company: Optional[str] = typer.Option(None, "--company", help="Company id to file it under (default: the service name)."),
+    company: Optional[str] = typer.Option(None, "--company", help="With --service: company id to file it under (default: the service name)."),
     company_type: str = typer.Option("Digital Platform", "--company-type", help="Company type when the company is new."),
     min_chars: int = typer.Option(500, "--min-chars", help="Skip degenerate versions shorter than this."),
     document: Optional[str] = typer.Option(
         None, "--document", help="File the versions under this manifest document (its path or URL as in the manifest), so that assess grades its history (default: ota:SERVICE/TYPE)."
     ),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    workers: int = typer.Option(1, "--workers", min=1, help="Whole collections: record documents in parallel processes (Dask LocalCluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Whole collections: record documents on an existing Dask cluster."),
 ) -> None:
-    """Turn an OTA document's git history into dated document versions."""
+    """Turn OTA git histories into dated document versions: one document, or a whole collection."""
     from datetime import date
 
     from .corpus.ota import OTAError, history, open_repo
     from .corpus.ota_import import import_history
+    from .corpus.ota_mapping import MappingError, load_mapping
 
     try:
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         raise fail(f"--since {since!r}: expected YYYY-MM-DD")
+    if service is None:
+        if company or document:
+            raise fail("--company and --document go with --service; to file a whole collection under companies, use --mapping")
+        try:
+            mapping = load_mapping(mapping_path) if mapping_path else None
+            path = open_repo(repo)
+        except (MappingError, OTAError) as exc:
+            raise fail(str(exc))
+        _import_collection(path, mapping, terms_type, since_date, min_chars, company_type, db, workers, scheduler)
+        return
+    if mapping_path:
+        raise fail("--mapping imports a whole collection: leave out --service")
+    terms_type = terms_type or "Privacy Policy"
     try:
         path = open_repo(repo)
         versions, skipped = history(path, service, terms_type, since=since_date, min_chars=min_chars)
@@ -519,6 +545,73 @@ def corpus_import_ota(
     )
 
 
+def _import_collection(path, mapping, terms_type, since_date, min_chars, company_type, db, workers, scheduler) -> None:
+    from .corpus.ota import OTAError
+    from .corpus.ota_import import import_collection
+    from .runner import RunnerError, open_runner
+    from .store import absolute_url, default_url
+
+    store_url = absolute_url(db or default_url())
+    store = _open_store(store_url)
+    t0 = __import__("time").perf_counter()
+    try:
+        with open_runner(workers, scheduler, store_url=store_url) as runner, _progress() as progress:
+            if runner.workers > 1:
+                err.print(f"running on {runner.description}", highlight=False)
+            task = progress.add_task("reading the collection", total=None)
+
+            def on_start(n: int) -> None:
+                progress.update(task, total=n, description="importing")
+
+            def on_document(r) -> None:
+                progress.update(task, advance=1, description=f"imported {r.key}")
+
+            results = import_collection(
+                store, path, runner=runner, store_url=store_url, mapping=mapping, types=[terms_type] if terms_type else None,
+                since=since_date, min_chars=min_chars, company_type=company_type, on_document=on_document, on_start=on_start,
+            )
+    except (OTAError, RunnerError) as exc:
+        raise fail(str(exc))
+    _flag_stale(store)
+    companies = {r.company for r in results}
+    print(
+        f"{len(results)} documents of {len(companies)} companies: {sum(r.read for r in results)} versions read,"
+        f" new versions: {sum(r.added for r in results)}, already stored: {sum(r.existing for r in results)},"
+        f" skipped commits: {sum(r.skipped for r in results)} ({__import__('time').perf_counter() - t0:.0f} s)"
+    )
+
+
+@corpus_app.command("ota-manifest")
+def corpus_ota_manifest(
+    repo: Path = typer.Argument(..., help="An Open Terms Archive versions repository (checkout or .bundle)."),
+    mapping_path: Path = typer.Option(..., "--mapping", metavar="MAPPING", help="OTA services → companies and levels (see examples/ota-mapping.yaml)."),
+    out_dir: Path = typer.Option(..., "--out", help="Folder for manifest.yaml and docs/<Service>/<Terms type>.md."),
+    at: Optional[str] = typer.Option(None, "--at", help="Take the versions in force on this date (YYYY-MM-DD; default: the latest)."),
+    min_chars: int = typer.Option(500, "--min-chars", help="Skip degenerate versions shorter than this."),
+) -> None:
+    """Write a manifest for `assess` from an OTA collection and a mapping file."""
+    from datetime import date
+
+    from .corpus.ota import OTAError, list_documents, open_repo
+    from .corpus.ota_collection import collection_histories
+    from .corpus.ota_mapping import MappingError, load_mapping, write_manifest
+
+    try:
+        at_date = date.fromisoformat(at) if at else None
+    except ValueError:
+        raise fail(f"--at {at!r}: expected YYYY-MM-DD")
+    try:
+        mapping = load_mapping(mapping_path)
+        path = open_repo(repo)
+        wanted = [d for d in list_documents(path) if mapping.place(*d) is not None]
+        summary = write_manifest(mapping, collection_histories(path, wanted, min_chars=min_chars), out_dir, at=at_date)
+    except (MappingError, OTAError) as exc:
+        raise fail(str(exc))
+    for line in summary.skipped:
+        err.print(f"left out {line}", highlight=False)
+    print(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
+
+
 # -- assess -------------------------------------------------------------------------------------
 
 
@@ -527,9 +620,14 @@ def assess_cmd(
     manifest_path: Path = typer.Argument(..., metavar="MANIFEST", help="Manifest (YAML or JSON)."),
     out_dir: Path = typer.Option(..., "--out", help="Output folder: element-scores.csv, scores.json, report/index.html."),
     db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: sqlite:///OUT/rightsindex.sqlite)."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Run in parallel processes on this machine (Dask LocalCluster)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", metavar="ADDRESS",
+        help="Run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786; default: $DASK_SCHEDULER_ADDRESS when --workers is not given). Use a database every worker reaches.",
+    ),
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Stop at once when another assess is running on the database (default: wait for it)."),
     allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", metavar="DATE[,DATE…]",
@@ -545,6 +643,8 @@ def assess_cmd(
     from .corpus.manifest import ManifestError
     from .elementcsv import ElementCSVError
     from .pipeline import AssessError, assess
+    from .store import StoreError
+    from .store.retry import StoreBusyError
 
     if as_of is not None:
         from .cli_time import as_of_dates, run_history
@@ -556,12 +656,17 @@ def assess_cmd(
     t0 = __import__("time").perf_counter()
     with _progress() as progress:
         docs = progress.add_task("reading documents", total=None)
-        companies = None
+        companies = embedding = None
+        n_companies = 0
 
         def on_event(kind: str, data: dict) -> None:
-            nonlocal companies
+            nonlocal companies, embedding, n_companies
             if kind == "warning":
                 progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+            elif kind == "wait":
+                progress.console.print(f"waiting: {data['message']} (Ctrl-C to stop)", highlight=False)
+            elif kind == "runner" and data["workers"] > 1:
+                progress.console.print(f"running on {data['runner']}", highlight=False)
             elif kind == "ingest":
                 if data["status"] == "error":
                     progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
@@ -570,8 +675,16 @@ def assess_cmd(
                 progress.console.print(f"{data['decisions']} analyst decision(s) now need re-review: the passages they rest on changed", highlight=False)
             elif kind == "start":
                 progress.update(docs, visible=False)
-                companies = progress.add_task("grading", total=data["companies"])
+                n_companies = data["companies"]
+            elif kind == "embed_start" and data["tasks"]:
+                embedding = progress.add_task("embedding passages", total=data["tasks"])
+            elif kind == "embed":
+                progress.update(embedding, advance=1, description=f"embedding {data['company']}")
             elif kind == "company":
+                if companies is None:
+                    if embedding is not None:
+                        progress.update(embedding, visible=False)
+                    companies = progress.add_task("grading", total=n_companies)
                 note = f" (reused {data['reused']})" if data.get("reused") else ""
                 if data.get("regraded_from"):
                     note = f" (re-graded from run {data['regraded_from']}: {data['kept']} kept, {data['moved']} moved)"
@@ -581,9 +694,12 @@ def assess_cmd(
                 progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
 
         try:
-            result = assess(manifest_path, out_dir, db=db, workers=workers, prior=prior, allow_private=allow_private, on_event=on_event,
-                            allow_roots=allow_root, as_of=dates[0] if as_of is not None else None)
-        except (ManifestError, ElementCSVError, AssessError, FileNotFoundError) as exc:
+            result = assess(
+                manifest_path, out_dir, db=db, workers=workers, scheduler=scheduler, wait=not no_wait, prior=prior,
+                allow_private=allow_private, on_event=on_event, allow_roots=allow_root,
+                as_of=dates[0] if as_of is not None else None,
+            )
+        except (ManifestError, ElementCSVError, AssessError, StoreError, StoreBusyError, FileNotFoundError) as exc:
             raise fail(str(exc))
     from .scoring import CompanyScores
 
@@ -614,14 +730,22 @@ def publish_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the static site (replaced only if it is an earlier publication or empty)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     assessment: Optional[int] = typer.Option(None, "--assessment", help="Assessment id (default: the latest finished one)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Render companies' pages and PDFs in parallel processes (Dask LocalCluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Render companies' pages and PDFs on an existing Dask cluster."),
 ) -> None:
     """Publish an assessment: a static site that opens from disk, RDR-format CSV, scores, PDF scorecards."""
     from .publish.site import PublishError, publish_site, summary
-    from .store import default_url
+    from .runner import RunnerError, open_runner
+    from .store import absolute_url, default_url
 
+    store_url = absolute_url(db or default_url())
     try:
-        result = publish_site(db or default_url(), out_dir, assessment)
-    except PublishError as exc:
+        if workers > 1 or scheduler:
+            with open_runner(workers, scheduler, store_url=store_url) as runner:
+                result = publish_site(store_url, out_dir, assessment, runner=runner)
+        else:
+            result = publish_site(store_url, out_dir, assessment)
+    except (PublishError, RunnerError) as exc:
         raise fail(str(exc), code=1)
     print(summary(result))
 

@@ -17,18 +17,21 @@ import io
 import json
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import select
 
 from . import methodology as methodology_mod
+from . import stages
 from .corpus.ingest import IngestReport, ingest_manifest
 from .corpus.manifest import CompanySpec, Manifest, load_manifest
-from .store import Store
-from .store.models import Assessment, Company, CompanyRun, Document, Judgment, utcnow
+from .store import Store, absolute_url
+from .store.models import Assessment, Company, CompanyRun, Judgment, utcnow
 
 DEFAULT_DB_NAME = "rightsindex.sqlite"
 
@@ -142,117 +145,135 @@ def graded_versions(document, as_of: date | None):
     return version_in_force(document.versions, as_of) if as_of is not None else current_version(document.versions)
 
 
+@lru_cache(maxsize=4)
+def _load_grader(grader_path: str | None):
+    from .evidence.grader import Grader
+
+    return Grader.load(Path(grader_path)) if grader_path else Grader.load()
+
+
+def _judgment_rows(run_id: int, judgments) -> list[Judgment]:
+    return [
+        Judgment(
+            run_id=run_id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
+            confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
+            prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
+            fingerprint=j.fingerprint, change=j.change,
+        )
+        for j in judgments
+    ]
+
+
+def _stored_run(s, assessment_id: int, company_id: str, cache_key: str, t0: float) -> dict | None:
+    """A run of this company already in the assessment (resumed), or a copy of an earlier run with
+    the same inputs (reused); None when the company must be graded."""
+    existing = s.scalars(
+        select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
+    ).first()
+    if existing is not None:
+        return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments),
+                "readable": (existing.meta or {}).get("readable", True)}
+    earlier = s.scalars(
+        select(CompanyRun).where(CompanyRun.cache_key == cache_key, CompanyRun.company_key == company_id).order_by(CompanyRun.id.desc())
+    ).first()
+    if earlier is None:
+        return None
+    run = CompanyRun(assessment_id=assessment_id, company_key=company_id, cache_key=cache_key, reused_from=earlier.id, meta=dict(earlier.meta))
+    s.add(run)
+    s.flush()
+    s.add_all(_judgment_rows(run.id, earlier.judgments))
+    run.seconds = time.perf_counter() - t0
+    return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments),
+            "readable": (earlier.meta or {}).get("readable", True)}
+
+
 def assess_company(
     store_url: str,
     assessment_id: int,
-    manifest_path: str,
-    company_id: str,
-    *,
+    company: CompanySpec,
+    methodology_id: str,
+    versions: dict[str, tuple[int, str, tuple | None]],
     grader_path: str | None = None,
     exclude: tuple[str, ...] = (),
     prior: dict | None = None,
-    as_of: str | None = None,
+    model: str | None = None,
     prior_answers: dict | None = None,
     prior_store: str | None = None,
 ) -> dict:
-    """Grade one company and store its judgments in one transaction. Safe to run in a worker.
+    """Grade one company on the given document versions (the current ones, or those in force on
+    the assessment's ``as_of``) and store its judgments in one transaction. A task: safe to run
+    on any worker, and to run twice (a company already stored in the assessment is "resumed",
+    never stored again). ``model``: the assessment's model version, which this process must have.
 
-    ``as_of`` (ISO date): grade the versions in force that day. A company graded before under the
-    same lineage is re-graded change-aware (``regrade``): answers whose passages did not change
-    are kept as they were. Failing that, ``prior_answers`` (an earlier edition's answers from our
-    own CSV, ``priors.read_prior_answers``) is the base; ``prior_store``: the SQLite store that
-    CSV was graded in, for its texts."""
+    A company graded before under the same lineage is re-graded change-aware (``regrade``):
+    answers whose passages did not change are kept as they were. Failing that, ``prior_answers``
+    (an earlier edition's answers from our own CSV, ``priors.read_prior_answers``) is the base;
+    ``prior_store``: the SQLite store that CSV was graded in, for its texts."""
     from .evidence import knowledge as knowledge_mod
-    from .evidence.grader import Grader
     from .evidence.judge import grade_company
     from .evidence.passages import embed_company, load_company_passages
     from .evidence.support import StoreCache, SupportJudge
+    from .runner import task_store
 
     t0 = time.perf_counter()
-    store = Store.open(store_url)
-    manifest = load_manifest(manifest_path, check_files=False)
-    company = manifest.company(company_id)
-    meth = methodology_mod.load(manifest.methodology)
-    grader = Grader.load(Path(grader_path)) if grader_path else Grader.load()
-    model = model_version(grader)
-    when = date.fromisoformat(as_of) if as_of else None
-    with store.session() as s:
-        comp = s.scalars(select(Company).where(Company.key == company_id)).one()
-        keys = {d.key for d in company.documents}
-        versions: dict[str, tuple[int, str, tuple | None]] = {}
-        for d in s.scalars(select(Document).where(Document.company_id == comp.id)):
-            v = graded_versions(d, when) if d.key in keys else None
-            if v is not None:
-                versions[d.key] = (v.id, v.text_sha256, tuple(d.levels) if d.levels is not None else None)
-        cache_key = _company_cache_key(company, versions, model, meth.id, prior, exclude)
-        line = _company_lineage(company, model, meth.id, prior, exclude)
-        existing = s.scalars(
-            select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company_id)
-        ).first()
-        if existing is not None:
-            return {"company": company_id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments),
-                    "readable": (existing.meta or {}).get("readable", True)}
-        earlier = s.scalars(
-            select(CompanyRun).where(CompanyRun.cache_key == cache_key, CompanyRun.company_key == company_id).order_by(CompanyRun.id.desc())
-        ).first()
-        if earlier is not None:
-            run = CompanyRun(
-                assessment_id=assessment_id, company_key=company_id, cache_key=cache_key, reused_from=earlier.id,
-                meta=dict(earlier.meta),
-            )
-            s.add(run)
-            s.flush()
-            for j in earlier.judgments:
-                s.add(
-                    Judgment(
-                        run_id=run.id, level=j.level, service_kind=j.service_kind, element=j.element, result=j.result,
-                        confidence=j.confidence, probabilities=j.probabilities, evidence=j.evidence,
-                        prior_result=j.prior_result, prior_relation=j.prior_relation, comment=j.comment,
-                        fingerprint=j.fingerprint, change=j.change,
-                    )
-                )
-            run.seconds = time.perf_counter() - t0
-            return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments),
-                    "readable": (earlier.meta or {}).get("readable", True)}
+    store = task_store(store_url)
+    meth = methodology_mod.load(methodology_id)
+    grader = _load_grader(grader_path)
+    here = model_version(grader)
+    if model is not None and here != model:
+        raise AssessError(f"this process grades with model {here}, assessment #{assessment_id} with {model}: install the same rightsindex everywhere")
+    cache_key = _company_cache_key(company, versions, here, meth.id, prior, exclude)
+    line = _company_lineage(company, here, meth.id, prior, exclude)
+    stored = store.write(lambda s: _stored_run(s, assessment_id, company.id, cache_key, t0), conflicts=True, what=f"reusing {company.id}")
+    if stored is not None:
+        return stored
 
     kn = knowledge_mod.load().for_methodology(meth.id)
     with store.session() as s:
-        cp = load_company_passages(s, company_id, {k: v[0] for k, v in versions.items()})
-        embed_company(s, cp)
+        cp = load_company_passages(s, company.id, {k: v[0] for k, v in versions.items()})
+    store.write(lambda s: embed_company(s, cp), what=f"embedding {company.id}")  # cached by the embedding stage: reads
     t_embed = time.perf_counter() - t0
     listed = {lvl: sum(d.speaks_for(lvl) for d in company.documents) for lvl in company.levels}
-    with store.session() as s:
-        judge = SupportJudge.default(cache=StoreCache(s, SupportJudge.default().version))
-        judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
+    judge = SupportJudge.default(cache=StoreCache(store, SupportJudge.default().version))
+    judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
     from .regrade import Side, find_base, regrade
 
-    with store.session() as s:
-        version_ids = {k: v[0] for k, v in versions.items()}
-        base = find_base(s, company_id, line, version_ids)
+    version_ids = {k: v[0] for k, v in versions.items()}
+    with store.session() as s:  # reads: the base of a change-aware re-grade and the texts on both sides
+        base = find_base(s, company.id, line, version_ids)
+        base_id = base.id if base is not None else None
         if base is not None:
             old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
-            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=model, cp=cp)
+            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp)
         elif prior_answers:
             from .priors import prior_base
 
             new_side = Side.load(s, version_ids)
             prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
-            rows = regrade(prior_judgments, judgments, old_side, new_side, model=model, cp=cp)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp)
         else:
-            rows = regrade((), judgments, Side(), Side(), model=model)
-        kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
+            rows = regrade((), judgments, Side(), Side(), model=here)
+    kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
+
+    def save(s) -> dict:
+        existing = s.scalars(
+            select(CompanyRun).where(CompanyRun.assessment_id == assessment_id, CompanyRun.company_key == company.id)
+        ).first()
+        if existing is not None:  # another attempt of this task finished first
+            return {"company": company.id, "seconds": 0.0, "reused": "resumed", "judgments": len(existing.judgments),
+                    "readable": (existing.meta or {}).get("readable", True)}
         run = CompanyRun(
             assessment_id=assessment_id,
-            company_key=company_id,
+            company_key=company.id,
             cache_key=cache_key,
             meta={
                 "versions": version_ids,
                 "passages": len(cp.rows),
                 "embed_seconds": round(t_embed, 2),
-                "model": model,
+                "model": here,
                 "readable": bool(cp.rows),
                 "lineage": line,
-                "base_run": base.id if base is not None else None,
+                "base_run": base_id,
                 "kept": kept,
             },
         )
@@ -260,13 +281,15 @@ def assess_company(
         s.flush()
         s.add_all(Judgment(run_id=run.id, **r) for r in rows)
         run.seconds = time.perf_counter() - t0
-    info = {"company": company_id, "seconds": round(time.perf_counter() - t0, 2), "reused": None, "judgments": len(judgments),
-            "passages": len(cp.rows), "readable": bool(cp.rows)}
-    if base is not None:
-        info["regraded_from"] = base.id
-        info["kept"] = kept
-        info["moved"] = sum(1 for r in rows if (r["change"] or {}).get("status") == "regraded" and r["change"].get("before") not in (None, r["result"]))
-    return info
+        info = {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows),
+                "readable": bool(cp.rows)}
+        if base_id is not None:
+            info["regraded_from"] = base_id
+            info["kept"] = kept
+            info["moved"] = sum(1 for r in rows if (r["change"] or {}).get("status") == "regraded" and r["change"].get("before") not in (None, r["result"]))
+        return info
+
+    return store.write(save, conflicts=True, what=f"storing {company.id}")
 
 
 # -- the whole manifest --------------------------------------------------------------------------
@@ -278,6 +301,8 @@ def assess(
     *,
     db: str | None = None,
     workers: int = 1,
+    scheduler: str | None = None,
+    wait: bool = True,
     prior: list[Path] | None = None,
     allow_private: bool = False,
     grader_path: str | Path | None = None,
@@ -286,20 +311,32 @@ def assess(
     on_event: Callable[[str, dict], None] | None = None,
     as_of: date | None = None,
     allow_roots: list[Path] | None = None,
+    runner=None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
-    ``as_of``: grade the versions in force on that day (dated by ``version_date``, by an Open
-    Terms Archive history on import, or by recording time); companies with no document in force
-    then are left out. Default: the current versions.
+    The work runs as tasks on a runner (:mod:`rightsindex.runner`): in this process (default),
+    on ``workers`` local processes, or on the Dask cluster at ``scheduler`` (or
+    ``$DASK_SCHEDULER_ADDRESS``), or on a ``runner`` the caller opened and keeps; the result is
+    the same. ``as_of``: grade the versions in force on that day (dated by ``version_date``, by an
+    Open Terms Archive history on import, or by recording time); companies with no document in
+    force then are left out. Default: the current versions.
 
-    ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``ingest`` per
-    document, ``start`` (number of companies), ``company`` per graded company, ``skip`` per company
-    left out. ``allow_roots``: folders besides the manifest's own that its document paths may point
-    into. ``exclude`` (company -> company ids whose quotes
-    and priors the grader must not use) and ``grader_path`` serve company-split evaluation.
+    Stages: ingest (a task per document), embed (a task per document version to grade),
+    grade (a task per company), publish (a task per company's rows; the files are written here).
+    One ``assess`` at a time works on a database: another one waits for it (``wait``) or raises
+    :class:`AssessError` naming it.
+
+    ``on_event(kind, data)`` reports progress: ``warning`` per manifest warning, ``wait`` (another
+    run holds the database), ``runner``, ``ingest`` per document, ``start`` (number of
+    companies), ``embed_start`` and ``embed`` per embedding task (a version, or part of a long
+    one), ``company`` per graded company, ``skip`` per company left out.
+    ``allow_roots``: folders besides the manifest's own that its document paths may point into.
+    ``exclude`` (company -> company ids whose quotes and priors the grader must not use) and
+    ``grader_path`` serve company-split evaluation.
     """
-    from .corpus.fetch import Fetcher
+    from .runner import RunnerError, open_runner
+    from .store.locks import DatabaseBusyError, exclusive_run
 
     emit = on_event or (lambda kind, data: None)
     manifest_path = Path(manifest_path).resolve()
@@ -308,16 +345,33 @@ def assess(
     manifest = load_manifest(manifest_path, allow_roots=allow_roots or ())
     for warning in manifest.warnings:
         emit("warning", {"message": warning})
-    meth = methodology_mod.load(manifest.methodology)
-    store_url = db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}"
+    store_url = absolute_url(db or f"sqlite:///{(out / DEFAULT_DB_NAME).resolve()}")
     store = Store.open(store_url)
+    try:
+        with exclusive_run(
+            store.engine, "assess", label=f"rightsindex assess {manifest_path.name}", wait=wait,
+            on_wait=lambda message: emit("wait", {"message": message}),
+        ), (nullcontext(runner) if runner is not None else open_runner(workers, scheduler, store_url=store_url)) as runner:
+            emit("runner", {"runner": runner.description, "workers": runner.workers})
+            return _assess(
+                store, store_url, runner, manifest, manifest_path, out, emit, prior=prior, allow_private=allow_private,
+                grader_path=grader_path, exclude=exclude, companies=companies, as_of=as_of,
+            )
+    except (DatabaseBusyError, RunnerError) as exc:
+        raise AssessError(str(exc)) from None
+    finally:
+        store.close()
 
-    with Fetcher(allow_private=allow_private) as fetcher:
-        ingest = ingest_manifest(store, manifest, fetcher=fetcher, on_document=lambda o: emit("ingest", o.__dict__))
+
+def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies, as_of) -> AssessResult:
+    meth = methodology_mod.load(manifest.methodology)
+    ingest = ingest_manifest(
+        store, manifest, runner=runner, store_url=store_url, allow_private=allow_private,
+        on_document=lambda o: emit("ingest", o.__dict__),
+    )
     from .review import flag_stale_decisions
 
-    with store.session() as s:
-        stale = flag_stale_decisions(s)
+    stale = store.write(flag_stale_decisions, what="flagging stale decisions")
     if stale:
         emit("stale", {"decisions": stale})
 
@@ -327,28 +381,21 @@ def assess(
     prior_answers = read_prior_answers(list(prior)) if prior else {}
     prior_store = next(iter(prior_stores(list(prior))), None) if prior_answers else None
     prior_sha = _sha(*(Path(p).read_bytes() for p in prior)) if prior else None
-    from .evidence.grader import Grader
-
-    grader = Grader.load(Path(grader_path)) if grader_path else Grader.load()
-    model = model_version(grader)
+    grader_str = str(grader_path) if grader_path else None
+    model = model_version(_load_grader(grader_str))
     selected = [c for c in manifest.companies if companies is None or c.id in companies]
     with store.session() as s:
-        texts = []
-        in_force: set[str] = set()
+        graded = stages.graded_versions(s, [c.id for c in selected], as_of)
+    plans = {c.id: stages.company_versions(c, graded[c.id]) for c in selected}
+    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
+    if as_of is not None:
         for c in selected:
-            comp = s.scalars(select(Company).where(Company.key == c.id)).first()
-            keys = {d.key for d in c.documents}
-            for d in (s.scalars(select(Document).where(Document.company_id == comp.id)) if comp else []):
-                v = graded_versions(d, as_of) if d.key in keys else None
-                if v is not None:
-                    texts.append(f"{c.id}|{d.key}|{v.text_sha256}|{d.levels}")
-                    in_force.add(c.id)
-        if as_of is not None:
-            for c in selected:
-                if c.id not in in_force:
-                    emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
-            selected = [c for c in selected if c.id in in_force]
-        key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
+            if not plans[c.id]:
+                emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
+        selected = [c for c in selected if plans[c.id]]
+    key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
+
+    def find_or_create(s) -> int:
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
         if assessment is None:
             assessment = Assessment(
@@ -364,67 +411,72 @@ def assess(
             )
             s.add(assessment)
             s.flush()
-        assessment_id = assessment.id
+        return assessment.id
 
+    assessment_id = store.write(find_or_create, what="creating the assessment")
     result = AssessResult(assessment_id=assessment_id, out=out, ingest=ingest)
     emit("start", {"companies": len(selected), "assessment": assessment_id})
-    kwargs = lambda c: dict(  # noqa: E731
-        grader_path=str(grader_path) if grader_path else None,
-        exclude=tuple((exclude or {}).get(c.id, ())),
-        prior=prior_map.get(c.id),
-        as_of=as_of.isoformat() if as_of else None,
-        prior_answers=prior_answers.get(c.id),
-        prior_store=prior_store,
-    )
-    if workers > 1 and len(selected) > 1:
-        from dask.distributed import Client, LocalCluster, as_completed
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          env={"RIGHTSINDEX_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
-            futures = [
-                client.submit(assess_company, store_url, assessment_id, str(manifest_path), c.id, pure=False, **kwargs(c))
-                for c in selected
-            ]
-            for fut in as_completed(futures):
-                info = fut.result()
-                result.companies[info["company"]] = info
-                emit("company", info)
-    else:
-        for c in selected:
-            info = assess_company(store_url, assessment_id, str(manifest_path), c.id, **kwargs(c))
-            result.companies[info["company"]] = info
-            emit("company", info)
+    def exclude_of(c: CompanySpec) -> tuple[str, ...]:
+        return tuple((exclude or {}).get(c.id, ()))
 
-    result.files, result.scores = write_outputs(store, assessment_id, out)
+    # embed: every version that a company still to grade reads, one task each
     with store.session() as s:
+        to_embed = {
+            v[0]: (c.id, k, v[0])
+            for c in selected
+            if not stages.stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
+            for k, v in plans[c.id].items()
+        }
+    # the longest tasks first, so that no worker is left with a long one at the end of a stage
+    with store.session() as s:
+        size = stages.text_lengths(s, [v[0] for c in selected for v in plans[c.id].values()])
+    embed_tasks = [
+        (store_url, *t, part, stages.embed_parts(size.get(t[2], 0)))
+        for t in sorted(to_embed.values(), key=lambda t: -size.get(t[2], 0))
+        for part in range(stages.embed_parts(size.get(t[2], 0)))
+    ]
+    emit("embed_start", {"versions": len(to_embed), "tasks": len(embed_tasks)})
+    for info in runner.map(stages.embed_version, embed_tasks, name="embed"):
+        emit("embed", info)
+
+    # grade: one task per company
+    tasks = [
+        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model, prior_answers.get(c.id), prior_store)
+        for c in sorted(selected, key=lambda c: -sum(size.get(v[0], 0) for v in plans[c.id].values()))
+    ]
+    for info in runner.map(assess_company, tasks, name="grade"):
+        result.companies[info["company"]] = info
+        emit("company", info)
+
+    result.files, result.scores = write_outputs(store, assessment_id, out, runner=runner, store_url=store_url)
+
+    def finish(s) -> None:
         a = s.get(Assessment, assessment_id)
         a.status, a.finished_at = "done", utcnow()
-    store.close()
+
+    store.write(finish, what="finishing the assessment")
     return result
 
 
 # -- outputs -------------------------------------------------------------------------------------
 
 
-def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
+def element_rows(store: Store, assessment_id: int, companies: list[str] | None = None) -> tuple[list[dict], list]:
     """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS``), and the scoring inputs.
     Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
-    ``review.queue.needs_review``."""
+    ``review.queue.needs_review``. Companies in manifest order (``companies``: only these)."""
     from .review.queue import row_review
     from .scoring import ElementResult, element_score
 
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)
-        manifest = None
-        try:
-            manifest = load_manifest(a.manifest_path, check_files=False)
-        except Exception:  # noqa: BLE001 - the manifest may have moved; fall back to the store
-            manifest = None
+        manifest = _manifest_of(a.manifest_path)
         overrides = _overrides(s, assessment_id)
         rows: list[dict] = []
         results: list[ElementResult] = []
-        for run in a.runs:
+        for run in _ordered_runs(a, companies):
             spec = manifest.company(run.company_key) if manifest else None
             comp = s.scalars(select(Company).where(Company.key == run.company_key)).one()
             label = spec.name if spec else comp.name
@@ -485,6 +537,32 @@ def element_rows(store: Store, assessment_id: int) -> tuple[list[dict], list]:
     return rows, results
 
 
+def _manifest_of(path: str) -> Manifest | None:
+    """The assessment's manifest, read once per process while the file is unchanged (publishing
+    tasks ask for it per company); None when it cannot be read here (moved, or on another
+    machine): the store has the names."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _read_manifest(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_manifest(path: str, _mtime_ns: int, _size: int) -> Manifest | None:
+    try:
+        return load_manifest(path, check_files=False)
+    except Exception:  # noqa: BLE001 - the manifest may have moved; fall back to the store
+        return None
+
+
+def _ordered_runs(a: Assessment, companies: list[str] | None = None) -> list[CompanyRun]:
+    """The assessment's company runs in manifest order, whatever order they finished in."""
+    order = {c: i for i, c in enumerate((a.meta or {}).get("companies") or [])}
+    runs = [r for r in a.runs if companies is None or r.company_key in companies]
+    return sorted(runs, key=lambda r: (order.get(r.company_key, len(order)), r.id))
+
+
 def _overrides(session, assessment_id: int) -> dict:
     """Analysts' final decisions for this assessment's companies (review room)."""
     from .review import final_decisions
@@ -509,13 +587,25 @@ def _auto_comment(result: str, confidence: float | None, evidence: list | None) 
 EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview")
 
 
-def write_outputs(store: Store, assessment_id: int, out: Path) -> tuple[dict[str, Path], dict]:
+def assessment_rows(store: Store, assessment_id: int, *, runner=None, store_url: str | None = None) -> tuple[list[dict], list]:
+    """:func:`element_rows` of the whole assessment; with a ``runner``, one task per company."""
+    if runner is None:
+        return element_rows(store, assessment_id)
+    with store.session() as s:
+        keys = [r.company_key for r in _ordered_runs(s.get(Assessment, assessment_id))]
+    parts = {key: (r, res) for key, r, res in runner.map(stages.company_rows, [(store_url, assessment_id, k) for k in keys], name="publish")}
+    return [row for k in keys for row in parts[k][0]], [x for k in keys for x in parts[k][1]]
+
+
+def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, store_url: str | None = None) -> tuple[dict[str, Path], dict]:
+    """Write element-scores.csv, scores.json and report/index.html. With a ``runner``, each
+    company's rows are built by a task of their own; the files are written here."""
     from .elementcsv import atomic_write_text, format_rows
     from .publish.report import write_report
     from .publish.scores import scores_json
     from .scoring import score_all
 
-    rows, results = element_rows(store, assessment_id)
+    rows, results = assessment_rows(store, assessment_id, runner=runner, store_url=store_url)
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)

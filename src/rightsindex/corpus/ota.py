@@ -37,7 +37,9 @@ the file back through such moves with ``git log --follow`` and a 90% similarity 
 plain move (100% similar) is always followed, while an unrelated document deleted in the same
 commit is not taken for the file's past. A rename commit normally carries an ``"unknown"``
 subject and an identical text, so it is reported as skipped (``"identical text"``). Each
-version's ``path`` is the file's path at that commit. ``--follow`` only looks at a linear
+version's ``path`` is the file's path at that commit. A file created as a *copy* of another
+document (OTA starting to track a second page whose text equals the first's) starts its own
+history at that commit: ``--follow`` would otherwise give it the other document's past. ``--follow`` only looks at a linear
 history (OTA repositories are linear; merge commits are ignored).
 
 ``since``: versions recorded on or after ``since`` are kept, plus the last version recorded
@@ -314,6 +316,8 @@ def _log(root: Path, path: str) -> list[_Commit]:
         at_path = tokens[2 if status in ("R", "C") else 1].decode("utf-8", "replace")
         when = datetime.fromisoformat(iso).astimezone(timezone.utc)
         commits.append(_Commit(sha, when, subject, at_path, None if status == "D" or blob == _NULL_SHA else blob))
+        if status == "C":  # created as a copy of another document: its own history starts here
+            break
     commits.reverse()
     commits.sort(key=lambda c: c.date)  # stable: equal dates keep git's order
     return commits
@@ -378,7 +382,13 @@ def history(
     if not commits:
         raise OTAError(_missing_document_message(root, repo, service, terms_type))
     blobs = _read_blobs(root, {c.blob for c in commits if c.blob})
+    return _apply_rules(commits, blobs, path, since=since, min_chars=min_chars)
 
+
+def _apply_rules(
+    commits: list[_Commit], blobs: dict[str, bytes], path: str, *, since: date | datetime | None, min_chars: int
+) -> tuple[list[OTAVersion], list[Skipped]]:
+    """The versions kept and the commits skipped, by the rules of the module docstring."""
     kept: list[OTAVersion] = []
     skipped: list[Skipped] = []
     for c in commits:

@@ -124,13 +124,16 @@ def record_version(
     recorded_at: datetime | None = None,
     source: str | None = None,
     meta: dict | None = None,
+    passages: Sequence | None = None,
 ) -> Version | None:
     """Append ``text`` as a version of the document unless that text is recorded already.
 
     Returns the new version, or ``None`` when the text is known (see the module's notes: a text
     recorded before comes back as a new version only as a dated revert). The version takes its
     place among the others by ``version_date`` (else ``recorded_at``). The caller owns the
-    transaction (one per document), so a failure leaves nothing half-written.
+    transaction (one per document), so a failure leaves nothing half-written. ``passages``: the
+    text's ``segment()`` when the caller computed it before the transaction (so that no write
+    lock is held while segmenting).
     """
     digest = sha256(text)
     if version_with_text(session, document, digest) is not None:
@@ -161,7 +164,7 @@ def record_version(
     )
     session.add(version)
     session.flush()
-    for p in segment(text, language=language):
+    for p in passages if passages is not None else segment(text, language=language):
         session.add(
             Passage(
                 version_id=version.id,

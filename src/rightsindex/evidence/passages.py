@@ -150,7 +150,11 @@ def load_company_passages(session: Session, company_key: str, version_ids: dict[
     used: dict[str, int] = {}
     texts: dict[int, str] = {}
     docs: dict[str, DocumentInfo] = {}
-    for doc in session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)):
+    documents = list(session.scalars(select(Document).where(Document.company_id == company.id).order_by(Document.id)))
+    if version_ids is not None:  # in the caller's (the manifest's) order, whatever order they were stored in
+        rank = {key: i for i, key in enumerate(version_ids)}
+        documents.sort(key=lambda d: rank.get(d.key, len(rank)))
+    for doc in documents:
         if version_ids is not None:
             if doc.key not in version_ids:
                 continue
@@ -230,7 +234,7 @@ def embed_texts(session: Session | None, model: str, texts: list[str]) -> np.nda
         first = dict(zip(keys, texts))
         vectors = encoder(model).encode([first[k] for k in todo])
         for k, v in zip(todo, vectors):
-            cached[k] = v
+            cached[k] = v.astype(np.float16).astype(np.float32)  # as the cache stores it: a re-run reads the same
         if session is not None:
             _insert_ignore(session, [{"model": key_model, "text_sha256": k, "vector": cached[k].astype(np.float16).tobytes()} for k in todo])
     dim = encoder(model).dim if not cached else len(next(iter(cached.values())))

@@ -373,10 +373,11 @@ class MemoryCache(dict):
 
 class StoreCache:
     """Judge outputs kept in the store's model-output cache (the embedding table: model version,
-    hash of element and text → float16 probabilities)."""
+    hash of element and text → float16 probabilities). Reads in short transactions; new outputs
+    are written by ``Store.write`` (retried while another worker writes)."""
 
-    def __init__(self, session, version: str):
-        self.session = session
+    def __init__(self, store, version: str):
+        self.store = store
         self.model = ("sup:" + hashlib.sha256(version.encode()).hexdigest()[:16])
 
     def get(self, keys: set[str]) -> dict[str, np.ndarray]:
@@ -386,17 +387,20 @@ class StoreCache:
 
         out: dict[str, np.ndarray] = {}
         keys = list(keys)
-        for s in range(0, len(keys), 500):
-            for k, v in self.session.execute(
-                select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == self.model, Embedding.text_sha256.in_(keys[s : s + 500]))
-            ):
-                out[k] = np.frombuffer(v, dtype=np.float16).astype(np.float32)
+        with self.store.session() as session:
+            for s in range(0, len(keys), 500):
+                for k, v in session.execute(
+                    select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == self.model, Embedding.text_sha256.in_(keys[s : s + 500]))
+                ):
+                    out[k] = np.frombuffer(v, dtype=np.float16).astype(np.float32)
         return out
 
     def put(self, values: dict[str, np.ndarray]) -> None:
         from .passages import _insert_ignore
 
-        _insert_ignore(self.session, [{"model": self.model, "text_sha256": k, "vector": np.asarray(v, dtype=np.float16).tobytes()} for k, v in values.items()])
+        rows = [{"model": self.model, "text_sha256": k, "vector": np.asarray(v, dtype=np.float16).tobytes()} for k, v in values.items()]
+        if rows:
+            self.store.write(lambda s: _insert_ignore(s, rows), what="caching the passage judge's outputs")
 
 
 __all__ += ["MULTI_FEATURES", "MultiJudge", "SupportJudge", "StoreCache", "MemoryCache", "multi_judge", "unit_windows"]

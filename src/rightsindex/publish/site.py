@@ -186,7 +186,7 @@ def _documents(session, company_key: str, used: dict[str, int], cited: set[tuple
     return out
 
 
-def _collect(store, assessment_id: int | None):
+def _collect(store, assessment_id: int | None, *, runner=None, store_url: str | None = None):
     """Everything the site shows, read once: assessment, methodology, rows, scores, documents."""
     from .. import pipeline
     from ..scoring import score_all
@@ -210,7 +210,7 @@ def _collect(store, assessment_id: int | None):
         runs = [(r.company_key, dict(r.meta or {})) for r in a.runs]
     meth = methodology_mod.load(info["methodology"])
 
-    rows, results = pipeline.element_rows(store, assessment_id)
+    rows, results = pipeline.assessment_rows(store, assessment_id, runner=runner, store_url=store_url)
     scores = score_all(meth, results)
     sj = scores_json(scores, meth, index=info["index"])
     sj["assessment"] = {"id": assessment_id, "model": pipeline.model_version_of(store, assessment_id)}
@@ -458,9 +458,8 @@ def _write(path: Path, text: str | bytes) -> None:
         path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, companies: dict[str, CompanyInfo]) -> dict:
+def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, companies: dict[str, CompanyInfo], runner=None) -> dict:
     from . import charts
-    from .pdf import render_pdf
 
     env = _env()
     generated = datetime.now(timezone.utc)
@@ -487,91 +486,17 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     pages += 1
 
     pdfs: dict[str, str] = {}
-    for c in ranked:
-        cdir = tmp / "company" / c.slug
-        # document pages: the versions the evidence cites, every passage considered anchored, and
-        # the passages grades rest on (the first passage of a yes, partial or no) marked with them
-        cited: dict[tuple[str, int], dict[tuple[int, int], list[dict]]] = defaultdict(dict)
-        for el_id, rs in c.rows.items():
-            el = meth.elements[el_id]
-            for r in rs:
-                for i, e in enumerate(r["evidence"]):
-                    if e["path"] in c.documents and e["start"] is not None and e["end"] is not None:
-                        refs = cited[(e["path"], e["version"])].setdefault((e["start"], e["end"]), [])
-                        if i == 0 and r["Result"] in ("yes", "partial", "no"):
-                            ref = {"label": el.label, "href": f"{el.indicator}.html#{el.id}", "result": r["Result"]}
-                            if ref not in refs:
-                                refs.append(ref)
-        for doc in c.documents.values():
-            if doc.used is not None:
-                cited.setdefault((doc.key, doc.used), {})
-        doc_pages: dict[tuple[str, int], str] = {}
-        for (key, seq), spans in cited.items():
-            doc = c.documents[key]
-            version = doc.versions.get(seq)
-            if version is None or version["text"] is None:
-                continue
-            name = f"doc-{doc.number}-v{seq}.html"
-            doc_pages[(key, seq)] = name
-            _write(
-                cdir / name,
-                env.get_template("site-document.html.j2").render(
-                    site=site, root="../../", page="document", company=c, doc=doc, seq=seq, version=version,
-                    segments=_doc_segments(version["text"], spans), considered=len(spans),
-                    relied=sum(1 for refs in spans.values() if refs),
-                ),
-            )
-            pages += 1
-
-        title = f"{c.label}: total and category scores"
-        _write(cdir / "categories.svg", charts.categories_chart(c.scores, title=title, salt=f"cat-{c.slug}"))
-        has_services = bool(c.scores.get("level_totals"))
-        if len(c.scores.get("level_totals") or {}) > 1:  # one service: the category chart says it all
-            _write(cdir / "services.svg", charts.services_chart(c.scores["level_totals"], title=f"{c.label}: scores per service", salt=f"svc-{c.slug}"))
-        over_time = len(c.history.get("points") or []) > 1
-        if over_time:
-            from .over_time import company_chart
-
-            _write(cdir / "over-time.svg", company_chart(c.history["points"], label=c.label, salt=f"time-{c.slug}"))
-        ind_rows = _indicator_rows(meth, c)
-        levels = _assessed_levels(c)
-        kinds = dict(c.services)
-        level_labels = {lvl: _level_label(meth, lvl, kinds.get(lvl)) for lvl in c.levels}
-        kind_labels = {sid: meth.service_kinds.get(kind, kind.capitalize() if kind == "other" else kind) for sid, kind in c.services}
-        ctx = dict(
-            site=site, company=c, indicators=ind_rows, levels=levels, level_labels=level_labels, kind_labels=kind_labels,
-            has_services=has_services,
-            unassessed=[lvl for lvl in c.levels if lvl not in levels], doc_pages=doc_pages, services=c.services,
-            pdf=f"pdf/{c.slug}.pdf", judgments=_counts(c), services_chart=len(c.scores.get("level_totals") or {}) > 1,
-            over_time=over_time, history=c.history,
-        )
-        _write(cdir / "index.html", env.get_template("site-company.html.j2").render(root="../../", page="company", **ctx))
-        pages += 1
-
-        pageable = [r for r in ind_rows if r["page"]]
-        for i, row in enumerate(pageable):
-            ind = row["ind"]
-            elements = [_element_view(meth, c, e, doc_pages) for e in ind.elements]
-            _write(
-                cdir / row["page"],
-                env.get_template("site-indicator.html.j2").render(
-                    site=site, root="../../", page="indicator", company=c, row=row, ind=ind, elements=elements,
-                    levels=levels, level_labels=level_labels, sparkline=_sparkline(c, ind.id),
-                    prev=pageable[i - 1] if i > 0 else None, next=pageable[i + 1] if i + 1 < len(pageable) else None,
-                    family=meth.indicators[ind.family] if ind.family else None,
-                ),
-            )
-            pages += 1
-
-        pdf_path = tmp / "pdf" / f"{c.slug}.pdf"
-        highlights = _highlights(meth, c)
-        html = env.get_template("pdf-scorecard.html.j2").render(
-            root="", highlights=highlights, **ctx,
-            categories_svg=(cdir / "categories.svg").as_uri(),
-            services_svg=(cdir / "services.svg").as_uri() if (cdir / "services.svg").exists() else None,
-        )
-        render_pdf(html, pdf_path, base_url=str(tmp))
-        pdfs[c.id] = f"pdf/{c.slug}.pdf"
+    if runner is None:
+        for c in ranked:
+            pages += _build_company(tmp, site, env, meth, c)
+            pdfs[c.id] = f"pdf/{c.slug}.pdf"
+    else:  # one task per company; the pages come back as bytes and are written here
+        light = {k: v for k, v in site.items() if k not in ("methodology", "companies")}
+        for cid, produced, n in runner.map(render_company, [(light, meth.id, c) for c in ranked], name="publish-site"):
+            for rel, data in produced.items():
+                _write(tmp / rel, data)
+            pages += n
+            pdfs[cid] = f"pdf/{companies[cid].slug}.pdf"
 
     manifest = {
         "generator": GENERATOR,
@@ -583,6 +508,110 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     }
     _write(tmp / MARKER, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
+
+
+def render_company(site: dict, methodology_id: str, c: CompanyInfo) -> tuple[str, dict[str, bytes], int]:
+    """A company's pages, charts and PDF scorecard, rendered in a folder of this process (a task):
+    ``(company id, {path in the site: bytes}, pages)``."""
+    meth = methodology_mod.load(methodology_id)
+    site = {**site, "methodology": meth, "companies": []}  # a company's pages never list the others
+    with tempfile.TemporaryDirectory(prefix="ri-publish-") as d:
+        root = Path(d)
+        n = _build_company(root, site, _env(), meth, c)
+        produced = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    return c.id, produced, n
+
+
+def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo) -> int:
+    """Write one company's pages under ``tmp`` (company/<slug>/…, pdf/<slug>.pdf); returns pages."""
+    from . import charts
+    from .pdf import render_pdf
+
+    pages = 0
+    cdir = tmp / "company" / c.slug
+    # document pages: the versions the evidence cites, every passage considered anchored, and
+    # the passages grades rest on (the first passage of a yes, partial or no) marked with them
+    cited: dict[tuple[str, int], dict[tuple[int, int], list[dict]]] = defaultdict(dict)
+    for el_id, rs in c.rows.items():
+        el = meth.elements[el_id]
+        for r in rs:
+            for i, e in enumerate(r["evidence"]):
+                if e["path"] in c.documents and e["start"] is not None and e["end"] is not None:
+                    refs = cited[(e["path"], e["version"])].setdefault((e["start"], e["end"]), [])
+                    if i == 0 and r["Result"] in ("yes", "partial", "no"):
+                        ref = {"label": el.label, "href": f"{el.indicator}.html#{el.id}", "result": r["Result"]}
+                        if ref not in refs:
+                            refs.append(ref)
+    for doc in c.documents.values():
+        if doc.used is not None:
+            cited.setdefault((doc.key, doc.used), {})
+    doc_pages: dict[tuple[str, int], str] = {}
+    for (key, seq), spans in cited.items():
+        doc = c.documents[key]
+        version = doc.versions.get(seq)
+        if version is None or version["text"] is None:
+            continue
+        name = f"doc-{doc.number}-v{seq}.html"
+        doc_pages[(key, seq)] = name
+        _write(
+            cdir / name,
+            env.get_template("site-document.html.j2").render(
+                site=site, root="../../", page="document", company=c, doc=doc, seq=seq, version=version,
+                segments=_doc_segments(version["text"], spans), considered=len(spans),
+                relied=sum(1 for refs in spans.values() if refs),
+            ),
+        )
+        pages += 1
+
+    title = f"{c.label}: total and category scores"
+    _write(cdir / "categories.svg", charts.categories_chart(c.scores, title=title, salt=f"cat-{c.slug}"))
+    has_services = bool(c.scores.get("level_totals"))
+    if len(c.scores.get("level_totals") or {}) > 1:  # one service: the category chart says it all
+        _write(cdir / "services.svg", charts.services_chart(c.scores["level_totals"], title=f"{c.label}: scores per service", salt=f"svc-{c.slug}"))
+    over_time = len(c.history.get("points") or []) > 1
+    if over_time:
+        from .over_time import company_chart
+
+        _write(cdir / "over-time.svg", company_chart(c.history["points"], label=c.label, salt=f"time-{c.slug}"))
+    ind_rows = _indicator_rows(meth, c)
+    levels = _assessed_levels(c)
+    kinds = dict(c.services)
+    level_labels = {lvl: _level_label(meth, lvl, kinds.get(lvl)) for lvl in c.levels}
+    kind_labels = {sid: meth.service_kinds.get(kind, kind.capitalize() if kind == "other" else kind) for sid, kind in c.services}
+    ctx = dict(
+        site=site, company=c, indicators=ind_rows, levels=levels, level_labels=level_labels, kind_labels=kind_labels,
+        has_services=has_services,
+        unassessed=[lvl for lvl in c.levels if lvl not in levels], doc_pages=doc_pages, services=c.services,
+        pdf=f"pdf/{c.slug}.pdf", judgments=_counts(c), services_chart=len(c.scores.get("level_totals") or {}) > 1,
+        over_time=over_time, history=c.history,
+    )
+    _write(cdir / "index.html", env.get_template("site-company.html.j2").render(root="../../", page="company", **ctx))
+    pages += 1
+
+    pageable = [r for r in ind_rows if r["page"]]
+    for i, row in enumerate(pageable):
+        ind = row["ind"]
+        elements = [_element_view(meth, c, e, doc_pages) for e in ind.elements]
+        _write(
+            cdir / row["page"],
+            env.get_template("site-indicator.html.j2").render(
+                site=site, root="../../", page="indicator", company=c, row=row, ind=ind, elements=elements,
+                levels=levels, level_labels=level_labels, sparkline=_sparkline(c, ind.id),
+                prev=pageable[i - 1] if i > 0 else None, next=pageable[i + 1] if i + 1 < len(pageable) else None,
+                family=meth.indicators[ind.family] if ind.family else None,
+            ),
+        )
+        pages += 1
+
+    pdf_path = tmp / "pdf" / f"{c.slug}.pdf"
+    highlights = _highlights(meth, c)
+    html = env.get_template("pdf-scorecard.html.j2").render(
+        root="", highlights=highlights, **ctx,
+        categories_svg=(cdir / "categories.svg").as_uri(),
+        services_svg=(cdir / "services.svg").as_uri() if (cdir / "services.svg").exists() else None,
+    )
+    render_pdf(html, pdf_path, base_url=str(tmp))
+    return pages
 
 
 def _sparkline(c: CompanyInfo, indicator: str):
@@ -659,13 +688,15 @@ def _check_target(out: Path, store_url: str) -> None:
                 )
 
 
-def publish_site(store_url: str, out: Path, assessment_id: int | None = None) -> dict:
+def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *, runner=None) -> dict:
     """Publish one assessment (default: the latest finished one) as a static site in ``out``.
 
     Returns ``{"out", "assessment", "index", "methodology", "companies": {id: {"label", "page",
     "pdf", "total"}}, "files": {"index", "element-scores.csv", "scores.csv", "scores.json"}, "pages",
     "seconds"}`` with absolute paths. Raises :class:`PublishError` when there is nothing to publish
-    or ``out`` must not be replaced; on any error the previous ``out`` is left as it was.
+    or ``out`` must not be replaced; on any error the previous ``out`` is left as it was. With a
+    ``runner`` (:mod:`rightsindex.runner`), each company's rows and each company's pages and PDF
+    are made by a task of their own; the site is assembled here.
     """
     from ..store import Store
 
@@ -677,7 +708,7 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None) ->
         raise PublishError(f"no database at {db}: run `rightsindex assess` first or give --db")
     store = Store.open(store_url)
     try:
-        info, meth, sj, files, companies = _collect(store, assessment_id)
+        info, meth, sj, files, companies = _collect(store, assessment_id, runner=runner, store_url=store_url)
     finally:
         store.close()
 
@@ -685,7 +716,7 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None) ->
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publishing-", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; the site is made like any folder
-        manifest = _build(tmp, info, meth, sj, files, companies)
+        manifest = _build(tmp, info, meth, sj, files, companies, runner=runner)
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

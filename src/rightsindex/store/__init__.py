@@ -3,12 +3,16 @@ by Alembic migrations. Holds no business rules.
 
     store = Store.open("sqlite:///rightsindex.sqlite")   # or postgresql+psycopg://user@host/db
     with store.session() as s: ...
+    store.write(lambda s: ...)    # a short write transaction, retried while the database is busy
+
+``locks.exclusive_run`` lets one ``assess`` at a time work on a database.
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -29,6 +33,18 @@ class StoreError(RuntimeError):
 
 def default_url() -> str:
     return os.environ.get("RIGHTSINDEX_DB") or DEFAULT_URL
+
+
+def absolute_url(url: str) -> str:
+    """A SQLite URL with an absolute path (workers may run in another folder); others unchanged."""
+    try:
+        u = make_url(url)
+    except ArgumentError:  # Store.open explains a bad URL
+        return url
+    db = u.database
+    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        return u.set(database=str(Path(db).expanduser().resolve())).render_as_string(hide_password=False)
+    return url
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -57,16 +73,45 @@ def make_engine(url: str) -> Engine:
     raise StoreError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
+@lru_cache(maxsize=None)
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def _current_revision(conn) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic."""
+    """Bring the schema to ``revision`` with Alembic.
+
+    Processes that open one database at once migrate it one at a time: the migration runs in a
+    transaction that first takes the database's write lock (SQLite ``BEGIN IMMEDIATE``) or an
+    advisory lock (PostgreSQL), and checks the revision again once it holds it. A database
+    already at the latest revision is only read.
+    """
     from alembic import command
     from alembic.config import Config
 
+    if revision == "head":
+        with engine.connect() as conn:
+            if _current_revision(conn) == _head_revision():
+                return
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(29289, 0)")  # 29289: "ri"; released at commit
+        if revision != "head" or _current_revision(conn) != _head_revision():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        conn.commit()
 
 
 class Store:
@@ -97,6 +142,13 @@ class Store:
         with self._sessions() as s:
             with s.begin():
                 yield s
+
+    def write(self, fn, **options):
+        """Run ``fn(session)`` in one short transaction, retried while the database is busy
+        (see :func:`rightsindex.store.retry.write`)."""
+        from .retry import write
+
+        return write(self, fn, **options)
 
     def close(self) -> None:
         self.engine.dispose()
