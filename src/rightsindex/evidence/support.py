@@ -380,24 +380,37 @@ class StoreCache:
         self.store = store
         self.model = ("sup:" + hashlib.sha256(version.encode()).hexdigest()[:16])
 
+    _seen: dict[tuple[str, str], np.ndarray] = {}  # this process's reads and writes (same model → same output)
+    _SEEN_MAX = 400_000
+
     def get(self, keys: set[str]) -> dict[str, np.ndarray]:
         from sqlalchemy import select
 
         from ..store.models import Embedding
 
-        out: dict[str, np.ndarray] = {}
-        keys = list(keys)
+        out: dict[str, np.ndarray] = {k: self._seen[(self.model, k)] for k in keys if (self.model, k) in self._seen}
+        keys = [k for k in keys if k not in out]
+        if not keys:
+            return out
         with self.store.session() as session:
             for s in range(0, len(keys), 500):
                 for k, v in session.execute(
                     select(Embedding.text_sha256, Embedding.vector).where(Embedding.model == self.model, Embedding.text_sha256.in_(keys[s : s + 500]))
                 ):
                     out[k] = np.frombuffer(v, dtype=np.float16).astype(np.float32)
+        self._remember(out)
         return out
+
+    def _remember(self, values: dict[str, np.ndarray]) -> None:
+        if len(self._seen) > self._SEEN_MAX:
+            self._seen.clear()
+        for k, v in values.items():
+            self._seen[(self.model, k)] = np.asarray(v, dtype=np.float16).astype(np.float32)
 
     def put(self, values: dict[str, np.ndarray]) -> None:
         from .passages import _insert_ignore
 
+        self._remember(values)
         rows = [{"model": self.model, "text_sha256": k, "vector": np.asarray(v, dtype=np.float16).tobytes()} for k, v in values.items()]
         if rows:
             self.store.write(lambda s: _insert_ignore(s, rows), what="caching the passage judge's outputs")
