@@ -44,6 +44,13 @@ DECISION_FEATURES = (
     "multilingual_1",  # the best unit was read by the multilingual judge (per-language calibration)
     "support_1_multilingual",  # its support, for the multilingual judge's own slope
     "relevance_1",
+    # how close the candidates come to what researchers quoted for this element at other
+    # companies, and to its question (absolute, not company-relative): text resembling credited
+    # disclosures; the support rule still decides whether a passage can earn credit
+    "quote_sim_top",
+    "quote_sim_best",
+    "quote_centroid_top",
+    "query_sim_top",
     "service_level",
     "cat_G",
     "cat_F",
@@ -84,9 +91,15 @@ def by_support(cands: list[Candidate]) -> list[Candidate]:
     return sorted(cands, key=lambda c: (-c.support_prob, -c.relevance))
 
 
+CLOSENESS = {"quote_sim_top": "sent_sim_quote_max", "quote_centroid_top": "sent_sim_quote_centroid", "query_sim_top": "sent_sim_query"}
+
+
 def decision_features(
     cands: list[Candidate], cp: CompanyPassages, prior: np.ndarray, service_level: bool, category: str, reversed_scoring: bool,
+    closeness: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
+    """``closeness``: passage feature name → its values for this element over the company's
+    passages (``CLOSENESS`` names the ones used)."""
     x = np.zeros(len(DECISION_FEATURES), dtype=np.float32)
     x[0:3] = _credit_prior(prior, reversed_scoring)
     x[DECISION_FEATURES.index("service_level")] = float(service_level)
@@ -107,6 +120,12 @@ def decision_features(
     x[11] = float(cp.rows[ranked[0].passage].reader == "use")
     x[12] = x[3] * x[11]
     x[13] = max(c.relevance for c in cands)
+    if closeness:
+        for name, source in CLOSENESS.items():
+            if source in closeness:
+                x[DECISION_FEATURES.index(name)] = max(float(closeness[source][c.passage]) for c in cands)
+        if "sent_sim_quote_max" in closeness:
+            x[DECISION_FEATURES.index("quote_sim_best")] = float(closeness["sent_sim_quote_max"][ranked[0].passage])
     return x
 
 
@@ -116,8 +135,11 @@ def decide(p: np.ndarray, cands: list[Candidate], grader, reversed_scoring: bool
     Credit (yes, partial) is possible only when the best unit's support reaches
     ``grader.support_threshold``; "no" only when a unit is read as a refusal
     (``grader.refusal_threshold``). The probabilities of answers the passages cannot carry are
-    moved to "no disclosure found"."""
+    moved to "no disclosure found". The confidence stays the decision model's own: a "no
+    disclosure found" that the rule imposed on an answer the model believed to earn credit is a
+    doubtful one (low confidence, first in the review queue), not a confident zero."""
     p = np.asarray(p, dtype=np.float64).copy()
+    model = p.copy()
     i_yes, i_partial, i_no, i_ndf = (RESULT_CLASSES.index(c) for c in ("yes", "partial", "no", NDF))
     ranked = by_support(cands)
     best_support = ranked[0].support_prob if ranked else 0.0
@@ -136,7 +158,9 @@ def decide(p: np.ndarray, cands: list[Candidate], grader, reversed_scoring: bool
         cited = ranked
     else:  # the closest passages, for the record
         cited = sorted(cands, key=lambda c: -c.relevance)
-    return result, round(float(p[k]), 4), p, cited[:5]
+    # "no disclosure found" and "no" are the same credit class unless the element is reversed
+    confidence = float(model[i_ndf] + (0.0 if reversed_scoring else model[i_no])) if result == NDF else float(model[k])
+    return result, round(min(confidence, float(p[k])), 4), p, cited[:5]
 
 
 def explain(result: str, cited: list[Candidate], cp: CompanyPassages, element, methodology) -> list[str]:
@@ -174,4 +198,4 @@ def explain(result: str, cited: list[Candidate], cp: CompanyPassages, element, m
             f"in {cp.rows[best.passage].path}). The passages cited are the closest, for the record."]
 
 
-__all__ = ["Candidate", "DECISION_FEATURES", "by_support", "decide", "decision_features", "explain"]
+__all__ = ["CLOSENESS", "Candidate", "DECISION_FEATURES", "by_support", "decide", "decision_features", "explain"]

@@ -149,7 +149,7 @@ class Grader:
     ranker: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RANKER))
     override_threshold: float = 0.9  # with --prior: confidence needed to overrule an unchanged prior
     candidates: int = 6
-    support_threshold: float = 0.5
+    support_threshold: float = 0.2
     refusal_threshold: float = 0.5
     prior_support: float = 0.2
     multilingual_temperature: float | None = None
@@ -221,7 +221,7 @@ class Grader:
             classifier=LinearModel.from_dict(d["classifier"]),
             override_threshold=float(d.get("override_threshold", 0.9)),
             candidates=int(d.get("candidates", 6)),
-            support_threshold=float(d.get("support_threshold", 0.5)),
+            support_threshold=float(d.get("support_threshold", 0.2)),
             refusal_threshold=float(d.get("refusal_threshold", 0.5)),
             prior_support=float(d.get("prior_support", 0.2)),
             multilingual_temperature=d.get("multilingual_temperature"),

@@ -31,7 +31,7 @@ from ..corpus.manifest import CompanySpec
 from ..methodology import Methodology
 from . import access as access_mod
 from .citing import evidence_items, evidence_passages
-from .decision import DECISION_FEATURES, Candidate, decide, decision_features, explain
+from .decision import CLOSENESS, DECISION_FEATURES, Candidate, decide, decision_features, explain
 from .features import PassageScores, passage_scores
 from .grader import Grader
 from .knowledge import LEVEL_KINDS, RESULT_CLASSES, Knowledge
@@ -144,7 +144,8 @@ def grade_company(
             ]
             cands_of.append(cands)
             prior_vec = prior_table[e, LEVEL_KINDS.index("service" if j.service_kind else "company")]
-            X.append(decision_features(cands, cp, prior_vec, j.service_kind is not None, methodology.indicators[el.indicator].category, el.reversed))
+            closeness = {name: ps.feature(name)[e] for name in CLOSENESS.values()}
+            X.append(decision_features(cands, cp, prior_vec, j.service_kind is not None, methodology.indicators[el.indicator].category, el.reversed, closeness))
         X = np.vstack(X)
         proba = grader.predict_proba(X)
         for (j, e, cand), cands, x, p in zip(todo, cands_of, X, proba):

@@ -182,10 +182,14 @@ def apply_priors(
             spans = {(e["path"], e["start"], e["end"]) for e in first}
             j.evidence = (first + [e for e in j.evidence if (e["path"], e["start"], e["end"]) not in spans])[:5]
         elif j.result == prior.result and j.result in CREDIT and j.result != graded[0]:
-            # kept without its passages: only on a passage the judge reads as answering the question
-            if not j.evidence or (j.evidence[0].get("support") or 0.0) < grader.prior_support:
+            # kept without its passages: only on a passage the judge reads as answering the
+            # question, which is then cited first
+            best = max(range(len(j.evidence)), key=lambda i: j.evidence[i].get("support") or 0.0, default=None)
+            if best is None or (j.evidence[best].get("support") or 0.0) < grader.prior_support:
                 j.result, j.evidence, j.prior_relation = graded[0], graded[1], "changed"
                 j.comment = "no passage at this level supports the previous answer"
+            else:
+                j.evidence = [j.evidence[best]] + [e for i, e in enumerate(j.evidence) if i != best]
         if j.result in CREDIT and not j.evidence:
             j.result, j.prior_relation = NDF, "changed"  # a credit answer needs a passage to cite
             j.comment = "no passage at this level to support the previous answer"
