@@ -128,4 +128,34 @@ def load() -> AccessRules:
     return AccessRules(rules=rules, aspects=aspects, min_headings=int(raw.get("understandable_min_headings", 3)))
 
 
-__all__ = ["AccessAnswer", "AccessRules", "home_language", "load"]
+__all__ = ["AccessAnswer", "AccessRules", "Scope", "home_language", "load", "load_scope"]
+
+
+# -- what a narrow kind of document can answer (data/scope.json) --------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    kinds: dict
+
+    def kind_of(self, doc: DocumentInfo) -> str | None:
+        for name, k in self.kinds.items():
+            text_type, title = doc.type or "", doc.title or ""
+            if re.search(k["broader"], f"{text_type} {title}", re.I):
+                continue
+            if re.search(k["type"], text_type, re.I) or re.search(k["title"], title, re.I):
+                return name
+        return None
+
+    def answers(self, doc: DocumentInfo, indicator: str, family: str | None = None) -> bool:
+        """Can a passage of this document earn credit on this indicator?"""
+        kind = self.kind_of(doc)
+        if kind is None:
+            return True
+        allowed = self.kinds[kind]["answers"]
+        return indicator in allowed or (family is not None and family in allowed)
+
+
+@lru_cache(maxsize=1)
+def load_scope() -> Scope:
+    return Scope(json.loads((DATA_DIR / "scope.json").read_text("utf-8"))["kinds"])

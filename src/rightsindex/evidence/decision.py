@@ -65,6 +65,8 @@ class Candidate:
     relevance: float  # ranker score (closeness to the question and to researchers' quotes)
     support: np.ndarray | None = None  # judge's probabilities: none, partial, full, refusal
     window: tuple[int, int] | None = None  # where in the unit the judge read it
+    closeness: float | None = None  # English: best sentence's closeness to the element's quotes (None: not checked)
+    in_scope: bool = True  # its document is of a kind that can answer the element (``access.Scope``)
 
     @property
     def support_prob(self) -> float:
@@ -89,6 +91,13 @@ def _credit_prior(prior: np.ndarray, reversed_scoring: bool) -> np.ndarray:
 
 def by_support(cands: list[Candidate]) -> list[Candidate]:
     return sorted(cands, key=lambda c: (-c.support_prob, -c.relevance))
+
+
+def can_earn(c: Candidate, grader) -> bool:
+    """A unit can earn credit when the judge reads it as answering the question and, for the English
+    judge, it is at all like what researchers quoted for that question (``grader.closeness_floor``),
+    and its document is of a kind that can answer it (a cookie notice says nothing of governance)."""
+    return c.in_scope and c.support_prob >= grader.support_threshold and (c.closeness is None or c.closeness >= grader.closeness_floor)
 
 
 CLOSENESS = {"quote_sim_top": "sent_sim_quote_max", "quote_centroid_top": "sent_sim_quote_centroid", "query_sim_top": "sent_sim_query"}
@@ -141,10 +150,10 @@ def decide(p: np.ndarray, cands: list[Candidate], grader, reversed_scoring: bool
     p = np.asarray(p, dtype=np.float64).copy()
     model = p.copy()
     i_yes, i_partial, i_no, i_ndf = (RESULT_CLASSES.index(c) for c in ("yes", "partial", "no", NDF))
-    ranked = by_support(cands)
-    best_support = ranked[0].support_prob if ranked else 0.0
-    best_refusal = max((c.refusal_prob for c in cands), default=0.0)
-    if best_support < grader.support_threshold:
+    earning = [c for c in by_support(cands) if can_earn(c, grader)]
+    ranked = earning + [c for c in by_support(cands) if not can_earn(c, grader)]
+    best_refusal = max((c.refusal_prob for c in cands if c.in_scope and (c.closeness is None or c.closeness >= grader.closeness_floor)), default=0.0)
+    if not earning:
         p[i_ndf] += p[i_yes] + p[i_partial]
         p[i_yes] = p[i_partial] = 0.0
     if best_refusal < grader.refusal_threshold:

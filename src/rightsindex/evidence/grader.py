@@ -133,6 +133,10 @@ class Grader:
     - ``candidates``: how many of the best-ranked units the passage judge reads per element and level;
     - ``support_threshold``: support (partial or full) the best cited unit needs for a credit answer;
     - ``refusal_threshold``: refusal probability a unit needs for a "no";
+    - ``closeness_floor``: how close (MiniLM, best sentence) a passage read by the English judge must
+      come to what researchers quoted for the element, or to their centroid, to earn credit — the
+      cross-encoder is sure of itself on text unlike any policy (aphorisms, code comments); 98 % of
+      the pack's credit answers come closer than 0.40, the lines of the Zen of Python do not;
     - ``prior_support``: support a passage needs to keep last edition's credit answer when the
       passages it rested on cannot be found (``--prior``);
     - ``access_confidence``: confidence of the answers to access elements (from the pack).
@@ -149,9 +153,10 @@ class Grader:
     ranker: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RANKER))
     override_threshold: float = 0.9  # with --prior: confidence needed to overrule an unchanged prior
     candidates: int = 6
-    support_threshold: float = 0.2
+    support_threshold: float = 0.5
     refusal_threshold: float = 0.5
     prior_support: float = 0.2
+    closeness_floor: float = 0.4
     multilingual_temperature: float | None = None
     access_confidence: dict = field(default_factory=lambda: {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7})
     version: str = "untrained"
@@ -204,6 +209,7 @@ class Grader:
             "support_threshold": self.support_threshold,
             "refusal_threshold": self.refusal_threshold,
             "prior_support": self.prior_support,
+            "closeness_floor": self.closeness_floor,
             "multilingual_temperature": self.multilingual_temperature,
             "access_confidence": self.access_confidence,
             "ranker": self.ranker,
@@ -221,9 +227,10 @@ class Grader:
             classifier=LinearModel.from_dict(d["classifier"]),
             override_threshold=float(d.get("override_threshold", 0.9)),
             candidates=int(d.get("candidates", 6)),
-            support_threshold=float(d.get("support_threshold", 0.2)),
+            support_threshold=float(d.get("support_threshold", 0.5)),
             refusal_threshold=float(d.get("refusal_threshold", 0.5)),
             prior_support=float(d.get("prior_support", 0.2)),
+            closeness_floor=float(d.get("closeness_floor", 0.4)),
             multilingual_temperature=d.get("multilingual_temperature"),
             access_confidence=dict(d.get("access_confidence") or {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7}),
             version=d.get("version", "unknown"),

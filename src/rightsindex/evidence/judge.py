@@ -76,6 +76,19 @@ def _no_document(j: Judgment, listed: int) -> None:
     )
 
 
+def _closeness(cp, quote_sim, centroid_sim, e: int, i: int) -> float | None:
+    """How close an English unit's passage comes to the element's quotes (None: not read by the
+    cross-encoder, whose outputs this guards)."""
+    if quote_sim is None or cp.rows[i].reader != "minilm":
+        return None
+    return float(max(quote_sim[e, i], centroid_sim[e, i]))
+
+
+def _in_scope(cp, scope, i: int, indicator: str, family: str | None) -> bool:
+    doc = cp.docs.get(cp.rows[i].path) if cp.docs else None
+    return True if doc is None else scope.answers(doc, indicator, family)
+
+
 def grade_company(
     methodology: Methodology,
     kn: Knowledge,
@@ -132,6 +145,8 @@ def grade_company(
     support = judge.judge(methodology, kn, cp, ps, pairs, exclude=exclude)
 
     # 3. decisions
+    quote_sim, centroid_sim = (ps.feature("sent_sim_quote_max"), ps.feature("sent_sim_quote_centroid")) if P else (None, None)
+    scope = access_mod.load_scope()
     content_docs: dict[str, set[str]] = defaultdict(set)  # indicator -> documents shown to hold it
     if todo:
         X = []
@@ -139,7 +154,9 @@ def grade_company(
         for j, e, cand in todo:
             el = methodology.elements[j.element]
             cands = [
-                Candidate(int(i), int(unit_of[int(i)]), float(R[e, int(i)]), *support[(j.element, int(unit_of[int(i)]))])
+                Candidate(int(i), int(unit_of[int(i)]), float(R[e, int(i)]), *support[(j.element, int(unit_of[int(i)]))],
+                          closeness=_closeness(cp, quote_sim, centroid_sim, e, int(i)),
+                          in_scope=_in_scope(cp, scope, int(i), el.indicator, methodology.indicators[el.indicator].family))
                 for i in cand
             ]
             cands_of.append(cands)
