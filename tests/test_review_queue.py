@@ -240,7 +240,7 @@ def site(apple, monkeypatch):
         review.add_user(store, name, role, PASSWORD)
     rows, _ = element_rows(store, aid)
     confident = next(r for r in rows if r["Result"] != "NA" and float(r["Confidence"]) >= 0.9 and r["Category"] == "P")
-    set_status(store, aid, confident["Service"], confident["Element"], NO_DOC, confidence=0.05)
+    set_status(store, aid, confident["Service"], confident["Element"], NO_DOC, confidence=0.0)  # below every graded confidence
     hostile = next(r for r in rows if r["NeedsReview"] == "yes" and json.loads(r["Evidence"]))
     with store.session() as s:
         j = judgment(s, aid, hostile["Service"], hostile["Element"])
@@ -292,9 +292,9 @@ def test_the_queue_page_lists_doubtful_grades_least_confident_first(site):
     assert [(i["level"], i["element"]) for i in items] == expected[:50]
     assert f'data-testid="queue-count" title="grades that need review">{len(expected)}<' in page1.text  # the navigation
     assert f"<strong>{len(expected)}</strong> grades need review" in page1.text
-    # the grade stored with a status comes first (confidence 5%), and says why it is there
+    # the grade stored with a status comes first (confidence 0%), and says why it is there
     status_row = site["status_row"]
-    assert (items[0]["level"], items[0]["element"], items[0]["confidence"], items[0]["reason"]) == (status_row["Service"], status_row["Element"], 5, NO_DOC)
+    assert (items[0]["level"], items[0]["element"], items[0]["confidence"], items[0]["reason"]) == (status_row["Service"], status_row["Element"], 0, NO_DOC)
     confidences = [i["confidence"] for i in items]
     assert confidences == sorted(confidences) and all(v < rq.REVIEW_BELOW * 100 for v in confidences)
     # every item links to its element page, with the question and the first cited passage
@@ -404,7 +404,7 @@ def test_the_api_sorts_filters_and_lists_the_queue(site):
     doubtful = c.get(base + "?sort=uncertainty&needs_review=true").json()
     assert [(r["Service"], r["Element"]) for r in doubtful] == expected
     assert all(r["needs_review"] for r in doubtful)
-    assert doubtful[0]["status"] == NO_DOC and doubtful[0]["confidence"] == 0.05
+    assert doubtful[0]["status"] == NO_DOC and doubtful[0]["confidence"] == 0.0
     rest = c.get(base + "?needs_review=false").json()
     assert len(rest) + len(doubtful) == len(everything) and not any(r["needs_review"] for r in rest)
     ordered = c.get(base + "?sort=uncertainty").json()

