@@ -222,6 +222,12 @@ class Grader:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path} is missing: run `rightsindex train` (see README)")
         d = json.loads(Path(path).read_text("utf-8"))
+        got = tuple(d.get("classifier", {}).get("features") or ())
+        if got != tuple(DECISION_FEATURES):
+            raise FileNotFoundError(
+                f"{path} was written for other decision features ({len(got)}, this version reads {len(DECISION_FEATURES)}): "
+                "run `rightsindex train` to rebuild it (see README)"
+            )
         return cls(
             ranker={k: float(v) for k, v in d["ranker"].items()},
             classifier=LinearModel.from_dict(d["classifier"]),
