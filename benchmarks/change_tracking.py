@@ -229,31 +229,28 @@ def main() -> int:
         for k in A:
             w.writerow([*k, A[k]["Result"], B[k]["Result"] if k in B else "NA"])
 
+    def moves_against_2020(result, db: str, t0: float) -> dict:
+        """Answers of ``result`` that differ from the 2020 run's, and those whose cited text did not change."""
+        other = rows(result)
+        store = Store.open(db)
+        sd = sides(ra.assessment_id, result.assessment_id, store)
+        moved = [k for k in A if k in other and A[k]["Result"] != other[k]["Result"]]
+        bad = [k for k in moved if unexplained(k, A[k], other[k], sd)]
+        store.close()
+        return {"answers moved": len(moved), "answers moved where the cited text did not change": len(bad),
+                "seconds": round(time.perf_counter() - t0, 1)}
+
     # -- fresh grading of the 2021 texts, for contrast ------------------------------------------------
     if not args.no_fresh:
         t0 = time.perf_counter()
         fresh_db = f"sqlite:///{work / 'fresh.sqlite'}"
         rf, _ = run(write_manifest(folder, "b"), work / "fresh", fresh_db)
-        F = rows(rf)
-        fstore = Store.open(fresh_db)
-        sdf = sides(ra.assessment_id, rf.assessment_id, fstore)
-        fmoved = [k for k in A if k in F and A[k]["Result"] != F[k]["Result"]]
-        fbad = [k for k in fmoved if unexplained(k, A[k], F[k], sdf)]
-        figures["fresh"] = {"answers moved": len(fmoved), "answers moved where the cited text did not change": len(fbad),
-                            "seconds": round(time.perf_counter() - t0, 1)}
-        fstore.close()
+        figures["fresh"] = moves_against_2020(rf, fresh_db, t0)
         # the protocol of issue 11's finding: the 2021 texts in a new store, the 2020 run as --prior
         t0 = time.perf_counter()
         chained_db = f"sqlite:///{work / 'chained.sqlite'}"
         rc = assess(write_manifest(folder, "b"), work / "chained", db=chained_db, prior=[ra.files["element-scores.csv"]])
-        C = rows(rc)
-        cstore = Store.open(chained_db)
-        sdc = sides(ra.assessment_id, rc.assessment_id, cstore)
-        cmoved = [k for k in A if k in C and A[k]["Result"] != C[k]["Result"]]
-        cbad = [k for k in cmoved if unexplained(k, A[k], C[k], sdc)]
-        figures["prior from the 2020 run"] = {"answers moved": len(cmoved), "answers moved where the cited text did not change": len(cbad),
-                                              "seconds": round(time.perf_counter() - t0, 1)}
-        cstore.close()
+        figures["prior from the 2020 run"] = moves_against_2020(rc, chained_db, t0)
 
     # -- time to re-grade one company after one document changes ----------------------------------------
     timing = {}

@@ -11,6 +11,38 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+def example_subset(tmp: Path, companies) -> Path:
+    """A manifest of some companies of the bundled example corpus, their documents copied under ``tmp``."""
+    import shutil
+
+    import yaml
+
+    example = ROOT / "examples" / "corpus-2026"
+    raw = yaml.safe_load((example / "manifest.yaml").read_text("utf-8"))
+    raw["companies"] = [c for c in raw["companies"] if c["id"] in companies]
+    for c in raw["companies"]:
+        for d in c["documents"]:
+            (tmp / d["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(example / d["path"], tmp / d["path"])
+    path = tmp / "manifest.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    return path
+
+
+def company_manifest(path: Path, company: str, services, documents: list[dict]) -> Path:
+    """A one-company rdr-2022 manifest (a Digital Platform with ``services`` as (id, kind) pairs)."""
+    import yaml
+
+    raw = {
+        "index": "test",
+        "methodology": "rdr-2022",
+        "companies": [{"id": company, "name": company, "type": "Digital Platform",
+                       "services": [{"id": s, "kind": k} for s, k in services], "documents": documents}],
+    }
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    return path
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

@@ -14,7 +14,7 @@ from rightsindex import methodology as m
 from rightsindex.corpus.extract import normalise_text
 from rightsindex.pipeline import assess
 
-from .conftest import ROOT
+from .conftest import ROOT, company_manifest, example_subset
 
 EXAMPLE = ROOT / "examples" / "corpus-2026"
 DOCS = EXAMPLE / "docs"
@@ -28,15 +28,7 @@ def make_manifest(tmp_path, docs: dict[str, str], company="Apple", services=(("i
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(DOCS / src, dst)
         entries.append({"path": rel, "title": src.rsplit("/", 1)[-1], "levels": ["Group", *(s for s, _ in services)]})
-    raw = {
-        "index": "test",
-        "methodology": "rdr-2022",
-        "companies": [{"id": company, "name": company, "type": "Digital Platform",
-                       "services": [{"id": s, "kind": k} for s, k in services], "documents": entries}],
-    }
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    return path
+    return company_manifest(tmp_path / name, company, services, entries)
 
 
 def rows_of(path):
@@ -48,14 +40,7 @@ def rows_of(path):
 def two_companies(tmp_path_factory):
     """Apple (English) and Baidu (Chinese) assessed once through the command line."""
     tmp = tmp_path_factory.mktemp("assess")
-    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
-    raw["companies"] = [c for c in raw["companies"] if c["id"] in ("Apple", "Baidu")]
-    for c in raw["companies"]:
-        for d in c["documents"]:
-            (tmp / d["path"]).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(EXAMPLE / d["path"], tmp / d["path"])
-    mpath = tmp / "manifest.yaml"
-    mpath.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    mpath = example_subset(tmp, ("Apple", "Baidu"))
     from .conftest import run_cli
 
     res = run_cli("assess", mpath, "--out", tmp / "out")

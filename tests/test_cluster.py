@@ -20,7 +20,7 @@ import yaml
 
 from rightsindex.pipeline import assess
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, example_subset, run_cli
 from .test_assess import rows_of
 
 EXAMPLE = ROOT / "examples" / "corpus-2026"
@@ -93,16 +93,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> Path:
     """Three companies of the example corpus (a smaller real manifest, for CI's two cores)."""
-    tmp = tmp_path_factory.mktemp("cluster-corpus")
-    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
-    raw["companies"] = [c for c in raw["companies"] if c["id"] in COMPANIES]
-    for c in raw["companies"]:
-        for d in c["documents"]:
-            (tmp / d["path"]).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(EXAMPLE / d["path"], tmp / d["path"])
-    path = tmp / "manifest.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    return path
+    return example_subset(tmp_path_factory.mktemp("cluster-corpus"), COMPANIES)
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,15 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import shutil
 import this  # the Zen of Python: real text that discloses nothing RDR asks
 
 import pytest
-import yaml
 
 from rightsindex import methodology as m
 from rightsindex.evidence.grader import Grader
 from rightsindex.pipeline import assess
 
-from .conftest import ROOT
+from .conftest import ROOT, company_manifest
 
 EXAMPLE = ROOT / "examples" / "corpus-2026"
 DOCS = EXAMPLE / "docs"
@@ -30,14 +28,7 @@ def manifest(tmp_path, docs: dict[str, str | bytes], company="Acme", services=((
         dst.parent.mkdir(parents=True, exist_ok=True)
         (dst.write_bytes if isinstance(body, bytes) else lambda b: dst.write_text(b, "utf-8"))(body)
         entries.append({"path": rel, "title": (titles or {}).get(rel, rel.rsplit("/", 1)[-1])})
-    raw = {
-        "index": "test", "methodology": "rdr-2022",
-        "companies": [{"id": company, "name": company, "type": "Digital Platform",
-                       "services": [{"id": s, "kind": k} for s, k in services], "documents": entries}],
-    }
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
-    return path
+    return company_manifest(tmp_path / name, company, services, entries)
 
 
 def rows_of(path):

@@ -318,13 +318,15 @@ def test_commit_subjects_are_classified_case_insensitively(subject, event):
 # ------------------------------------------------- renames, deletions, unknown subjects
 
 
-@pytest.fixture
-def renamed_repo(tmp_path) -> Path:
-    """A small OTA-shaped repository: service A becomes B, then B's policy is removed."""
+POLICY = "We collect your name and email address to run the service.\n" * 20
+
+
+def versions_repo(tmp_path: Path):
+    """An empty OTA-shaped ``versions`` repository and ``record(path, text, subject, when)``, which
+    commits a text (or, with ``text=None``, the removal of the file) at a date."""
     root = tmp_path / "versions"
     root.mkdir()
     git("init", "--quiet", "-b", "main", cwd=root)
-    policy = "We collect your name and email address to run the service.\n" * 20
 
     def record(path: str, text: str | None, subject: str, when: str) -> None:
         if text is None:
@@ -335,6 +337,14 @@ def renamed_repo(tmp_path) -> Path:
             git("add", path, cwd=root)
         git("commit", "--quiet", "-m", subject, cwd=root, when=when)
 
+    return root, record
+
+
+@pytest.fixture
+def renamed_repo(tmp_path) -> Path:
+    """A small OTA-shaped repository: service A becomes B, then B's policy is removed."""
+    root, record = versions_repo(tmp_path)
+    policy = POLICY
     record("A/Privacy Policy.md", policy, "First record of A Privacy Policy", "2021-01-01T10:00:00+00:00")
     record("A/Privacy Policy.md", policy + "We keep it a year.\n", "Record new changes of A Privacy Policy", "2021-02-01T10:00:00+00:00")
     (root / "B").mkdir()

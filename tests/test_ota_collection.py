@@ -15,7 +15,7 @@ from rightsindex.corpus.ota_collection import collection_histories
 from rightsindex.corpus.ota_mapping import MappingError, load_mapping, parse_mapping
 
 from .conftest import ROOT
-from .test_ota import BUNDLE, git
+from .test_ota import BUNDLE, POLICY, git, versions_repo
 
 MAPPING = {
     "index": "2026",
@@ -61,17 +61,8 @@ def test_one_pass_over_the_collection_agrees_with_history_document_by_document(r
 @pytest.fixture
 def copied_repo(tmp_path) -> Path:
     """Service A's policy, renamed; later OTA starts tracking B, whose page has A's very text."""
-    root = tmp_path / "versions"
-    root.mkdir()
-    git("init", "--quiet", "-b", "main", cwd=root)
-    policy = "We collect your name and email address to run the service.\n" * 20
-
-    def record(path: str, text: str, subject: str, when: str) -> None:
-        (root / path).parent.mkdir(exist_ok=True)
-        (root / path).write_text(text, encoding="utf-8")
-        git("add", path, cwd=root)
-        git("commit", "--quiet", "-m", subject, cwd=root, when=when)
-
+    root, record = versions_repo(tmp_path)
+    policy = POLICY
     record("Old/Privacy Policy.md", policy, "First record of Old Privacy Policy", "2021-01-01T10:00:00+00:00")
     (root / "A").mkdir()
     git("mv", "Old/Privacy Policy.md", "A/Privacy Policy.md", cwd=root)

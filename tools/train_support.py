@@ -379,12 +379,22 @@ def fit(args) -> None:
 
 
 def export(model, tok, out: Path, args, data_size: int) -> None:
+    sample = [json.loads(line) for line in args.pairs.open(encoding="utf-8")][:64]
+    trained_on = {"pairs": str(args.pairs.name), "pairs_count": data_size, "epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    export_int8(model, tok, out, sample, trained_on)
+
+
+def export_int8(model, tok, out: Path, sample: list[dict], trained_on: dict) -> None:
+    """Write ``out/model_int8.onnx`` (dynamic int8), ``tokenizer.json`` and ``config.json``; the int8
+    model must agree with torch on ``sample`` (pairs with query and text). Used by ``fit`` and by
+    ``tools/device/train_support_gpu.py``."""
     import numpy as np
     import onnx
     import onnxruntime as ort
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    model = model.cpu().eval()
     out.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out / "model_fp32.onnx", out / "model_int8.onnx"
 
@@ -407,7 +417,6 @@ def export(model, tok, out: Path, args, data_size: int) -> None:
     onnx.checker.check_model(str(int8))
     # the int8 model must agree with torch on real pairs
     sess = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
-    sample = [json.loads(line) for line in args.pairs.open(encoding="utf-8")][:64]
     enc = tok([x["query"] for x in sample], [x["text"] for x in sample], truncation="only_second", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
     with torch.no_grad():
         ref = wrapped(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).softmax(-1).numpy()
@@ -415,7 +424,7 @@ def export(model, tok, out: Path, args, data_size: int) -> None:
     got = np.exp(got - got.max(1, keepdims=True))
     got /= got.sum(1, keepdims=True)
     agree = float((ref.argmax(1) == got.argmax(1)).mean())
-    print(f"int8 vs fp32 on {len(sample)} pairs: same class {agree:.3f}, max probability difference {float(np.abs(ref - got).max()):.3f}")
+    print(f"{out.name}: int8 vs fp32 on {len(sample)} pairs: same class {agree:.3f}, max probability difference {float(np.abs(ref - got).max()):.3f}", flush=True)
     fp32.unlink()
     tok.backend_tokenizer.save(str(out / "tokenizer.json"))
     (out / "config.json").write_text(json.dumps({
@@ -424,7 +433,7 @@ def export(model, tok, out: Path, args, data_size: int) -> None:
         "classes": ["none", "partial", "full", "refusal"],
         "max_length": MAX_LENGTH,
         "pad_token_id": 0,
-        "trained_on": {"pairs": str(args.pairs.name), "pairs_count": data_size, "epochs": args.epochs, "lr": args.lr, "seed": args.seed},
+        "trained_on": trained_on,
         "temperature": 1.0,
     }, indent=2) + "\n")
     for p in sorted(out.iterdir()):

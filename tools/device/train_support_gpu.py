@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
-MAX_LENGTH = 112
+MAX_LENGTH = 112  # as tools/train_support.py
 HERE = Path(__file__).resolve().parent
+# the repository: this script runs from tools/device/ or from a folder at the repository's root
+ROOT = next(p for p in (HERE.parent, HERE.parent.parent) if (p / "src" / "rightsindex").is_dir())
 OUT = Path(os.environ.get("OUT", "/tmp/out"))
 dev = "cuda" if torch.cuda.is_available() else "cpu"
 print("device", dev, torch.__version__, flush=True)
@@ -41,7 +43,7 @@ def base_model():
     # dequantized, as the int8 judge reads them at run time anyway
     import onnx
     from onnx import numpy_helper
-    g = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(HERE.parent / "src/rightsindex/evidence/models/minilm/model_int8.onnx")).graph.initializer}
+    g = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(ROOT / "src/rightsindex/evidence/models/minilm/model_int8.onnx")).graph.initializer}
     w = "m.embeddings.word_embeddings.weight"
     sd["embeddings.word_embeddings.weight"] = torch.from_numpy((g[w + "_quantized"].astype(np.float32) - g[w + "_zero_point"].astype(np.float32)) * g[w + "_scale"])
     torch.manual_seed(torch.initial_seed())
@@ -92,38 +94,12 @@ def train(data, epochs, seed, val=None, lr=5e-5, bs=16):
     return tok, model.cpu(), hist
 
 def export(model, tok, out, pairs_name, n, epochs, seed, sample):
-    import onnx, onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    out.mkdir(parents=True, exist_ok=True)
-    fp32, int8 = out / "model_fp32.onnx", out / "model_int8.onnx"
-    class W(torch.nn.Module):
-        def __init__(s, m): super().__init__(); s.m = m
-        def forward(s, input_ids, attention_mask, token_type_ids):
-            return s.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
-    wr = W(model).eval()
-    dummy = (torch.randint(1000, 2000, (2, 16)), torch.ones(2, 16, dtype=torch.int64), torch.zeros(2, 16, dtype=torch.int64))
-    axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
-        torch.onnx.export(wr, dummy, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": {0: "batch"}},
-                          opset_version=17, do_constant_folding=True, dynamo=False)
-    quantize_dynamic(model_input=str(fp32), model_output=str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=False)
-    onnx.checker.check_model(str(int8))
-    sess = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
-    enc = tok([x["query"] for x in sample], [x["text"] for x in sample], truncation="only_second", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        ref = wr(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).softmax(-1).numpy()
-    got = sess.run(None, {k: enc[k].numpy() for k in ("input_ids", "attention_mask", "token_type_ids")})[0]
-    got = np.exp(got - got.max(1, keepdims=True)); got /= got.sum(1, keepdims=True)
-    print(f"{out.name}: int8 vs fp32 on {len(sample)} pairs: same class {float((ref.argmax(1) == got.argmax(1)).mean()):.3f}, max prob diff {float(np.abs(ref - got).max()):.3f}", flush=True)
-    fp32.unlink()
-    tok.backend_tokenizer.save(str(out / "tokenizer.json"))
-    (out / "config.json").write_text(json.dumps({
-        "model": "cross-encoder fine-tuned from sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)",
-        "onnx_file": "model_int8.onnx", "classes": ["none", "partial", "full", "refusal"],
-        "max_length": MAX_LENGTH, "pad_token_id": 0,
-        "trained_on": {"pairs": pairs_name, "pairs_count": n, "epochs": epochs, "lr": 5e-5, "seed": seed, "batch": 16, "device": "NVIDIA H200 (tools/train_support.py fit does the same on CPU)"},
-        "temperature": 1.0}, indent=2) + "\n")
+    """The CPU tool's export (one int8 recipe for both ways of training)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from train_support import export_int8
+
+    export_int8(model, tok, out, sample, {"pairs": pairs_name, "pairs_count": n, "epochs": epochs, "lr": 5e-5, "seed": seed, "batch": 16,
+                                          "device": "NVIDIA H200 (tools/train_support.py fit does the same on CPU)"})
 
 held = load(HERE / "heldout-v3.jsonl.gz")
 full = load(HERE / "full-v3.jsonl.gz")

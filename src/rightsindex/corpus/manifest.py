@@ -229,6 +229,15 @@ def _meta_value(value: Any, where: str, depth: int = 0) -> Any:
     )
 
 
+def check_company_type(value: str, where: str, error: type[Exception]) -> str:
+    """``value`` if the methodology knows this company type, else ``error`` naming ``where``."""
+    try:
+        company_kind(value)
+    except MethodologyError as exc:
+        raise error(f"{where}: {exc}") from None
+    return value
+
+
 def _str(value: Any, where: str, required: bool = True) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -334,11 +343,7 @@ def parse_manifest(
         if cid in seen_companies:
             raise ManifestError(f"{cwhere}: duplicate company id")
         seen_companies.add(cid)
-        ctype = _str(c.get("type"), f"{cwhere}: type")
-        try:
-            company_kind(ctype)
-        except MethodologyError as exc:
-            raise ManifestError(f"{cwhere}: type: {exc}") from None
+        ctype = check_company_type(_str(c.get("type"), f"{cwhere}: type"), f"{cwhere}: type", ManifestError)
         services: list[ServiceSpec] = []
         for si, s in enumerate(c.get("services") or [], 1):
             if not isinstance(s, dict):

@@ -44,8 +44,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..methodology import MethodologyError, company_kind
-from .manifest import COMPANY_LEVELS, CompanySpec, DocumentSpec, ServiceSpec
+from ..methodology import MethodologyError
+from .manifest import COMPANY_LEVELS, CompanySpec, DocumentSpec, ServiceSpec, check_company_type
 from .ota import OTAVersion, version_at
 
 __all__ = ["MappingError", "OTAMapping", "Placement", "document_path", "load_mapping", "write_manifest"]
@@ -161,11 +161,8 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
     unmapped = _text(raw.get("unmapped") or "skip", f"{name}: unmapped")
     if unmapped not in ("skip", "company"):
         raise MappingError(f"{name}: unmapped: {unmapped!r} is neither skip nor company")
-    unmapped_type = _text(raw.get("unmapped_type") or "Digital Platform", f"{name}: unmapped_type")
-    try:
-        company_kind(unmapped_type)
-    except MethodologyError as exc:
-        raise MappingError(f"{name}: unmapped_type: {exc}") from None
+    unmapped_type = check_company_type(_text(raw.get("unmapped_type") or "Digital Platform", f"{name}: unmapped_type"),
+                                       f"{name}: unmapped_type", MappingError)
 
     companies: list[MappedCompany] = []
     by_service: dict[str, MappedCompany] = {}
@@ -177,11 +174,7 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
         where = f"{name}: company {cid!r}"
         if any(x.id == cid for x in companies):
             raise MappingError(f"{where}: duplicate company id")
-        ctype = _text(c.get("type") or "Digital Platform", f"{where}: type")
-        try:
-            company_kind(ctype)
-        except MethodologyError as exc:
-            raise MappingError(f"{where}: type: {exc}") from None
+        ctype = check_company_type(_text(c.get("type") or "Digital Platform", f"{where}: type"), f"{where}: type", MappingError)
         services: list[ServiceSpec] = []
         for si, s in enumerate(c.get("services") or [], 1):
             if not isinstance(s, dict):

@@ -91,16 +91,18 @@ class TimelinePoint:
     highlight: bool = False
 
 
+def _svg_open(cls: str, title_id: str, title: str, width: int, height: int) -> str:
+    """The opening of an accessible inline SVG chart, its (escaped) title included."""
+    return (f'<svg class="chart {cls}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-labelledby="{title_id}" xmlns="http://www.w3.org/2000/svg"><title id="{title_id}">{escape(title)}</title>')
+
+
 def timeline(points: list[TimelinePoint], *, title: str, width: int = 900) -> Markup:
     """Versions on a time axis: a dot per version (linked), years marked."""
     height, left, right, axis_y = 92, 30, 30, 46
-    out = [
-        f'<svg class="chart timeline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="tl-title" xmlns="http://www.w3.org/2000/svg"><title id="tl-title">{escape(title)}</title>'
-    ]
+    out = [_svg_open("timeline", "tl-title", title, width, height)]
     if not points:
-        out.append("</svg>")
-        return Markup("".join(out))
+        return Markup(out[0] + "</svg>")
     lo, hi = min(p.when for p in points), max(p.when for p in points)
     span = max((hi - lo).days, 1)
     plot = width - left - right
@@ -141,13 +143,9 @@ def over_time(dates: list, series: list[tuple[str, str, list[float | None]]], *,
     ``hrefs``: a link per date (the assessment)."""
     left, right, top, bottom = 44, 16, 34, 42
     plot_w, plot_h = width - left - right, height - top - bottom
-    out = [
-        f'<svg class="chart over-time" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-labelledby="ot-title" xmlns="http://www.w3.org/2000/svg"><title id="ot-title">{escape(title)}</title>'
-    ]
+    out = [_svg_open("over-time", "ot-title", title, width, height)]
     if not dates:
-        out.append("</svg>")
-        return Markup("".join(out))
+        return Markup(out[0] + "</svg>")
     def stamp(d) -> float:  # dates and datetimes on one axis
         return (d if isinstance(d, datetime) else datetime(d.year, d.month, d.day, tzinfo=timezone.utc)).timestamp()
 
