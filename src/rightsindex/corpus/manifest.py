@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from ..methodology import OTHER_SERVICE, MethodologyError, company_kind
+from .limits import MAX_MANIFEST_BYTES, MAX_META_ITEMS, MAX_META_TEXT, MAX_META_TOTAL
 
 __all__ = [
     "CompanySpec", "DocumentSpec", "Manifest", "ManifestError", "ServiceSpec", "known_kinds", "load_manifest",
@@ -38,10 +39,6 @@ __all__ = [
 ]
 
 COMPANY_LEVELS = ("Group", "OpCom")
-MAX_MANIFEST_BYTES = 16 * 2**20
-MAX_META_TEXT = 10_000
-MAX_META_ITEMS = 100
-MAX_META_TOTAL = 100_000
 MANIFEST_KEYS = ("index", "methodology", "companies")
 COMPANY_KEYS = ("id", "name", "type", "services", "documents")
 SERVICE_KEYS = ("id", "kind")
