@@ -67,6 +67,53 @@ def _corpus_add(folder, manifest, *args, memory_mib=2048, env=None, timeout=300)
     )
 
 
+# -- item 1: PDFs are parsed in a child process bounded in memory and time ---------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_pdf_that_makes_pdfium_grow_without_bound_is_refused_by_name_and_the_run_goes_on(tmp_path, workers):
+    files = {"nested-forms.pdf": hostile.nested_forms_pdf(), "content-stream.pdf": hostile.content_stream_pdf(64)}
+    manifest = _manifest(tmp_path, _between_good(tmp_path, files))
+    run = _corpus_add(tmp_path, manifest, "--workers", str(workers), env={"RIGHTSINDEX_DOCUMENT_MEMORY_MIB": "300"})
+    assert "Traceback" not in run.stderr and "KilledWorker" not in run.stderr, run.stderr[-2000:]
+    for name in files:
+        assert f"{name}: document over its memory limit: the PDF parser needed more than 300 MiB" in run.stderr, run.stderr[-2000:]
+    assert "documents: 2  new versions: 2  errors: 2" in run.stdout
+    assert set(_stored(tmp_path / "db.sqlite")) == {"good-a.md", "good-b.md"}
+
+
+def test_a_parser_past_the_time_budget_is_stopped_and_named(monkeypatch):
+    from rightsindex.corpus.extract.sandbox import extract_bounded
+
+    monkeypatch.setenv("RIGHTSINDEX_DOCUMENT_MEMORY_MIB", "700")
+    extract_bounded(hostile.good_policy().replace(b"# ", b"<h1>") + b"</h1>", filename="warm.html")  # the child is up
+    t0 = time.monotonic()
+    with pytest.raises(BudgetExceeded, match=r"^document over its time budget: more than 0\.5 s to extract \(the PDF parser was stopped"):
+        with document_budget(0.5):
+            # six levels of eight forms: seconds of PDFium in one call, well under the memory limit
+            extract_bounded(hostile.nested_forms_pdf(depth=6, fanout=8), filename="slow.pdf")
+    assert time.monotonic() - t0 < 5
+    # and the next document is read by a fresh child
+    assert "Human Rights Policy" in extract_bounded((hostile.FIXTURES.parent / "extract" / "apple-human-rights.pdf").read_bytes()).text
+
+
+def test_a_real_pdf_reads_the_same_in_the_child(fixtures):
+    from rightsindex.corpus.extract import extract
+    from rightsindex.corpus.extract.sandbox import extract_bounded
+
+    data = (fixtures / "extract" / "apple-human-rights.pdf").read_bytes()
+    assert extract_bounded(data, filename="a.pdf") == extract(data, filename="a.pdf")
+
+
+def test_the_memory_limit_is_named_when_the_parser_runs_out(monkeypatch):
+    from rightsindex.corpus.extract.sandbox import MemoryExceeded, extract_bounded
+
+    monkeypatch.setenv("RIGHTSINDEX_DOCUMENT_MEMORY_MIB", "250")
+    with pytest.raises(MemoryExceeded, match="more than 250 MiB"):
+        with document_budget(60):
+            extract_bounded(hostile.content_stream_pdf(64), filename="stream.pdf")
+
+
 # -- item 4: HTML extraction is bounded before and inside the parsers --------------------------------
 
 
