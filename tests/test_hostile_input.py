@@ -164,3 +164,183 @@ def test_a_page_whose_tables_would_lay_out_too_many_cells_skips_trafilatura(monk
     assert "We keep data 199 days." in out.text and "| r0 | We keep data 0 days. |" in out.text
 
 
+# -- item 2: document diffs are linear, bounded, and off the web app's request threads ---------------
+
+
+def _passages(text: str):
+    from rightsindex.corpus.segment import segment
+
+    return segment(text, language="en", detect=False)
+
+
+def test_the_diff_of_reworded_versions_takes_linear_time():
+    from rightsindex.corpus.versions import diff_passages
+
+    old, new = hostile.reworded_versions(117 * 1024)  # 117 KiB, every passage re-worded: 108 s before
+    a, b = _passages(old), _passages(new)
+    t0 = time.monotonic()
+    entries = diff_passages(a, b)
+    took = time.monotonic() - t0
+    assert [e.status for e in entries] == ["changed"] * len(a)
+    assert all(e.old.seq == e.new.seq for e in entries)  # each paired with the passage it re-words
+    assert took < 15, took
+
+
+def test_repeated_passages_do_not_make_the_alignment_quadratic():
+    from rightsindex.corpus.versions import diff_passages
+
+    same = "We keep your data for a year.\n\n" * 20_000
+    a, b = _passages(same + "We sell it.\n"), _passages(same + "We never sell it.\n")
+    t0 = time.monotonic()
+    entries = diff_passages(a, b)
+    assert time.monotonic() - t0 < 10
+    assert [e.status for e in entries].count("unchanged") == 20_000
+    assert [(e.status, e.old.text, e.new.text) for e in entries if e.status != "unchanged"] == [
+        ("changed", "We sell it.", "We never sell it.")]
+
+
+def test_anchors_align_large_versions_as_difflib_does(monkeypatch):
+    """Past a few hundred passages the alignment is by anchors; on real histories it finds the
+    passages difflib finds."""
+    import difflib
+
+    from rightsindex.corpus import diff as diff_mod
+    from rightsindex.corpus.extract import normalise_text
+    from rightsindex.corpus.ota.collection import collection_histories
+    from rightsindex.corpus.ota.repository import open_repo
+    from rightsindex.corpus.segment import segment
+
+    from .test_ota import BUNDLE
+
+    found = expected = 0
+    for h in collection_histories(open_repo(BUNDLE)):
+        keys = [[diff_mod._key(p.text) for p in segment(normalise_text(v.text), language="en", detect=False)] for v in h.versions]
+        for a, b in zip(keys, keys[1:]):
+            clock = diff_mod._Clock(60)
+            monkeypatch.setattr(diff_mod, "_DIFFLIB_CELLS", 0)
+            anchored = diff_mod._match(a, b, clock)
+            monkeypatch.undo()
+            assert all(a[i] == b[j] for i, j in anchored)
+            assert all(i1 < i2 and j1 < j2 for (i1, j1), (i2, j2) in zip(anchored, anchored[1:]))
+            found += len(anchored)
+            expected += sum(m.size for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    assert found >= 0.98 * expected, (found, expected)
+
+
+def test_versions_over_the_diff_budget_are_too_large_to_diff(monkeypatch):
+    from rightsindex.corpus import limits
+    from rightsindex.corpus.versions import DiffTooLarge, diff_passages
+
+    old, new = hostile.reworded_versions(20_000)
+    a, b = _passages(old), _passages(new)
+    monkeypatch.setattr(limits, "MAX_DIFF_CHARS", 30_000)
+    with pytest.raises(DiffTooLarge, match=r"^too large to diff: [\d,]+ characters in the two versions, more than 30,000"):
+        diff_passages(a, b)
+    monkeypatch.undo()
+    with pytest.raises(DiffTooLarge, match=r"^too large to diff: more than 0\.001 s"):
+        diff_passages(a, b, seconds=0.001)
+
+
+def _paragraphs(text: str):
+    """One passage per paragraph, as ``segment`` makes of these texts, without its sentence
+    splitting (seconds for each 300 KiB version)."""
+    from rightsindex.corpus.segment import Passage
+
+    out, start = [], 0
+    for block in text.split("\n\n"):
+        if block.strip():
+            out.append(Passage(seq=len(out), start=start, end=start + len(block), kind="paragraph", heading="", text=block.strip()))
+        start += len(block) + 2
+    return out
+
+
+@pytest.fixture
+def big_history(tmp_path):
+    """A store with one document in six versions of 300 KiB, every passage re-worded each time."""
+    from rightsindex.corpus.ingest import upsert_company, upsert_document
+    from rightsindex.corpus.manifest import CompanySpec, DocumentSpec, ServiceSpec
+    from rightsindex.corpus.versions import record_version
+    from rightsindex.store import Store
+
+    url = f"sqlite:///{tmp_path / 'big.sqlite'}"
+    store = Store.open(url)
+    texts = []
+    for seed in range(6):
+        old, new = hostile.reworded_versions(300 * 1024, seed=seed)
+        texts.append(new if seed % 2 else old)
+
+    def write(s):
+        company = upsert_company(s, CompanySpec("Acme", "Acme", "Digital Platform", (ServiceSpec("Cloud", "cloud storage"),), ()))
+        doc = upsert_document(s, company, DocumentSpec(key="big.md", title="Big policy"))
+        for i, text in enumerate(texts):
+            record_version(s, doc, text=text, format="markdown", language="en", passages=_paragraphs(text))
+        return doc.id
+
+    doc_id = store.write(write)
+    store.close()
+    return url, doc_id
+
+
+def test_eight_concurrent_diffs_leave_the_web_app_answering(big_history, tmp_path):
+    """``serve --public`` (no sign-in), eight diffs of 300 KiB versions asked at once: the health
+    check and a page that reads the database answer within seconds while they are computed."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    import httpx
+
+    url, doc_id = big_history
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "rightsindex", "serve", "--db", url, "--public", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    pairs = [(1, 2), (1, 3), (1, 4), (2, 3), (2, 5), (3, 6), (4, 5), (1, 6)]
+    answers: list = []
+
+    def ask(a, b):
+        r = httpx.get(f"{base}/documents/{doc_id}?from={a}&to={b}", timeout=300)
+        answers.append((r.status_code, 'data-testid="diff"' in r.text or "too large to diff" in r.text))
+
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        idle = 0.0
+        with httpx.Client(base_url=base, timeout=60) as c:
+            for _ in range(3):
+                for path in ("/healthz", "/documents"):
+                    t0 = time.monotonic()
+                    assert c.get(path).status_code == 200
+                    idle = max(idle, time.monotonic() - t0)
+        askers = [threading.Thread(target=ask, args=p) for p in pairs]
+        for t in askers:
+            t.start()
+        time.sleep(1.0)
+        slowest = 0.0
+        with httpx.Client(base_url=base, timeout=60) as c:
+            for _ in range(6):  # while the diffs are computed
+                for path in ("/healthz", "/documents"):
+                    t0 = time.monotonic()
+                    assert c.get(path).status_code == 200
+                    slowest = max(slowest, time.monotonic() - t0)
+                time.sleep(0.5)
+        # before: each request diffed on one of the app's eight request threads for minutes, and
+        # nothing else was answered
+        print(f"healthz and /documents: {idle:.2f} s idle, {slowest:.2f} s at most during the diffs")
+        assert idle < 2 and slowest < 2, (idle, slowest)
+        for t in askers:
+            t.join(timeout=300)
+        assert len(answers) == 8 and all(code in (200, 503) for code, _ in answers), answers
+        assert all(shown for code, shown in answers if code == 200) and sum(code == 200 for code, _ in answers) >= 4
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+

@@ -182,13 +182,17 @@ def corpus_diff(
     """List the passages added, removed and changed between two versions (word-level marks inside)."""
     from rich.text import Text
 
+    from ..corpus.diff import DiffTooLarge
     from ..corpus.versions import diff_versions
 
     store = _open_store(db)
     with store.session() as s:
         doc = _find_document(s, document)
         old, new = _find_version(doc, from_version), _find_version(doc, to_version)
-        d = diff_versions(old, new)
+        try:
+            d = diff_versions(old, new)
+        except DiffTooLarge as exc:  # over the size or time budget of a diff (corpus.limits)
+            raise fail(f"{doc.key}: versions {old.seq} and {new.seq}: {exc}")
         c = d.counts()
         out.print(
             f"[bold]{doc.company.key}: {doc.key}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"

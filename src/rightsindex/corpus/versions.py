@@ -9,6 +9,8 @@ version is the last in that order, and the version in force on a day is the last
 before it. ``seq`` only counts recordings: a text first seen late (an older manifest run again,
 a back-filled history) is appended with the next ``seq`` but takes its place by date.
 
+Diffs live in ``diff`` (imported here for the callers that know them from here).
+
 Never twice. A text already recorded for the document is not recorded again: re-reading an older
 copy of a policy adds nothing. The one exception is a revert observed with a date: the text of an
 earlier version coming back, dated after the current version (``A → B → A`` in a dated history;
@@ -18,10 +20,7 @@ is a new version, since from then on the document reads ``A`` again.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Sequence
 
@@ -29,10 +28,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.models import Blob, Document, Passage, Version, utcnow
+from .diff import DiffEntry, DiffTooLarge, VersionDiff, diff_passages, diff_versions
 from .segment import segment
 
 __all__ = [
     "DiffEntry",
+    "DiffTooLarge",
     "VersionDiff",
     "current_version",
     "current_versions",
@@ -183,112 +184,4 @@ def record_version(
     return version
 
 
-# -- diff ---------------------------------------------------------------------------------------
-
-_NOISE = re.compile(r"[\s*_#>`|~]+|^\s*(?:[-+•·]|\d{1,3}[.)])\s+")
-
-
-_TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\w+")
-
-
-def _key(text: str) -> str:
-    """Text with whitespace and Markdown formatting removed: what counts as the same passage."""
-    return _NOISE.sub("", text)
-
-
-@dataclass
-class DiffEntry:
-    status: str  # added | removed | changed | unchanged
-    old: Passage | None = None
-    new: Passage | None = None
-    # for changed passages: [(op, text)] with op -1 deleted, 0 equal, 1 inserted (diff-match-patch)
-    inline: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def heading(self) -> str:
-        return (self.new or self.old).heading  # type: ignore[union-attr]
-
-
-@dataclass
-class VersionDiff:
-    old: Version
-    new: Version
-    entries: list[DiffEntry]
-
-    def counts(self) -> dict[str, int]:
-        out = {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
-        for e in self.entries:
-            out[e.status] += 1
-        return out
-
-    @property
-    def changes(self) -> list[DiffEntry]:
-        return [e for e in self.entries if e.status != "unchanged"]
-
-
-def inline_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """Character-level diff (works for Chinese), cleaned up for human reading."""
-    from diff_match_patch import diff_match_patch
-
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 1.0
-    diffs = dmp.diff_main(old, new)
-    dmp.diff_cleanupSemantic(diffs)
-    return [(op, text) for op, text in diffs]
-
-
-def diff_passages(old: Sequence[Passage], new: Sequence[Passage], *, threshold: float = 0.5) -> list[DiffEntry]:
-    """Align two passage lists; whitespace and formatting-only differences count as unchanged."""
-    old_keys = [_key(p.text) for p in old]
-    new_keys = [_key(p.text) for p in new]
-    old_tokens = [_TOKENS.findall(p.text.lower()) for p in old]
-    new_tokens = [_TOKENS.findall(p.text.lower()) for p in new]
-    old_sets = [set(t) for t in old_tokens]
-    new_sets = [set(t) for t in new_tokens]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-    entries: list[DiffEntry] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            entries.extend(DiffEntry("unchanged", old[i], new[j]) for i, j in zip(range(i1, i2), range(j1, j2)))
-            continue
-        olds = list(range(i1, i2))
-        news = list(range(j1, j2))
-        # pair each new passage with the most similar unpaired old one: word-set overlap first
-        # (cheap), then the ratio of matching words in order
-        paired: dict[int, int] = {}
-        used: set[int] = set()
-        for j in news:
-            best, best_score = None, threshold
-            nt = new_tokens[j]
-            for i in olds:
-                if i in used:
-                    continue
-                ot = old_tokens[i]
-                sa, sb = old_sets[i], new_sets[j]
-                if not sa or not sb or len(sa & sb) / len(sa | sb) < threshold * 0.6:
-                    continue
-                sm = difflib.SequenceMatcher(None, ot, nt, autojunk=False)
-                if sm.real_quick_ratio() <= best_score or sm.quick_ratio() <= best_score:
-                    continue
-                score = sm.ratio()
-                if score > best_score:
-                    best, best_score = i, score
-            if best is not None:
-                paired[j] = best
-                used.add(best)
-        pending_old = [i for i in olds if i not in used]
-        for j in news:
-            if j in paired:
-                i = paired[j]
-                # removed passages that came before this pair keep their place
-                while pending_old and pending_old[0] < i:
-                    entries.append(DiffEntry("removed", old[pending_old.pop(0)], None))
-                entries.append(DiffEntry("changed", old[i], new[j], inline_diff(old[i].text, new[j].text)))
-            else:
-                entries.append(DiffEntry("added", None, new[j]))
-        entries.extend(DiffEntry("removed", old[i], None) for i in pending_old)
-    return entries
-
-
-def diff_versions(old: Version, new: Version) -> VersionDiff:
-    return VersionDiff(old, new, diff_passages(old.passages, new.passages))
+# -- diff: see ``diff`` (linear in the passages, within a size and time budget) ---------------------

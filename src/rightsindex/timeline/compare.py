@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +39,8 @@ from .regrade import RESTS_ON, Side, plain, substance
 from ..scoring import element_score
 from ..store import Store
 from ..store.models import Assessment, CompanyRun, Version
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -213,12 +216,19 @@ class _Diffs:
         self.cache: dict[tuple[int, int], list] = {}
 
     def entries(self, old_id: int, new_id: int) -> list:
+        """The changed, added and removed passages; none when the versions are too large to diff
+        (the move then shows the cited passages themselves)."""
+        from ..corpus.diff import DiffTooLarge
         from ..corpus.versions import diff_versions
 
         key = (old_id, new_id)
         if key not in self.cache:
             old, new = self.session.get(Version, old_id), self.session.get(Version, new_id)
-            self.cache[key] = [e for e in diff_versions(old, new).entries if e.status != "unchanged"]
+            try:  # character-level marks only for the entries a move shows
+                self.cache[key] = [e for e in diff_versions(old, new, inline=False).entries if e.status != "unchanged"]
+            except DiffTooLarge as exc:
+                log.warning("%s: %s, version %s → %s", old.document.key, exc, old.seq, new.seq)
+                self.cache[key] = []
         return self.cache[key]
 
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id
+from ..corpus.diff import DiffTooLarge
 from ..corpus.versions import current_versions
 from ..publish.scores import scores_json
 from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
+from .diffs import busy_as_503
 from .render import require_analyst, require_viewer
 from .security import DbInt
 
@@ -193,20 +196,28 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/diff", summary="Passage-level diff of two versions, with character-level changes")
-    def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
-        require_viewer(ctx, request)
-        with store.session() as s:
-            d = data.document(s, doc_id)
-            old = data.version(s, d, from_)
-            new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
-            entries, counts = data.diff(old, new)
-            return {
-                "document": d.id, "from": old.seq, "to": new.seq, "counts": counts,
-                "changes": [
-                    {"status": e["status"], "heading": e["heading"], "old": e["old"], "new": e["new"], "inline": [[op, t] for op, t in e["inline"]]}
-                    for e in entries if e["status"] != "unchanged"
-                ],
-            }
+    async def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
+        def start():
+            require_viewer(ctx, request)
+            with store.session() as s:
+                d = data.document(s, doc_id)
+                old = data.version(s, d, from_)
+                new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
+                return data.diffs.start(old, new), d.id, old.seq, new.seq
+
+        # the database on a request thread; the diff in its own pool, waited for by the event loop
+        job, document, old_seq, new_seq = await run_in_threadpool(start)
+        try:
+            entries, counts = await busy_as_503(data.diffs.wait)(job)
+        except DiffTooLarge as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {
+            "document": document, "from": old_seq, "to": new_seq, "counts": counts,
+            "changes": [
+                {"status": e["status"], "heading": e["heading"], "old": e["old"], "new": e["new"], "inline": [[op, t] for op, t in e["inline"]]}
+                for e in entries if e["status"] != "unchanged"
+            ],
+        }
 
     if not ctx.public:
 

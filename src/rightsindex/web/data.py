@@ -22,6 +22,7 @@ from ..review import queue as review_queue
 from ..scoring import CompanyScores, element_score, rank, score_all
 from ..store import Store
 from ..store.models import Assessment, Company, CompanyRun, Document, Judgment, Passage, Version
+from .diffs import Diffs
 
 
 class NotFound(LookupError):
@@ -69,7 +70,7 @@ class Data:
         self._score_lock = threading.Lock()  # one scoring at a time per process
         self._cache_size = cache_size
         self._contexts: OrderedDict[tuple[int, int], dict] = OrderedDict()
-        self._diffs: OrderedDict[tuple[int, int], tuple[list[dict], dict]] = OrderedDict()
+        self.diffs = Diffs()  # document diffs: their own bounded pool, cached per version pair
         self._extra: OrderedDict[tuple, object] = OrderedDict()  # changes since, series over time
         self._graded_statuses: dict[tuple, dict] = {}
 
@@ -351,31 +352,10 @@ class Data:
 
     # -- documents ---------------------------------------------------------------------------------
     def diff(self, old: Version, new: Version) -> tuple[list[dict], dict[str, int]]:
-        """``corpus.versions.diff_versions`` as plain entries, cached (versions never change)."""
-        from ..corpus.versions import diff_versions
-
-        key = (old.id, new.id)
-        with self._lock:
-            hit = self._diffs.get(key)
-            if hit is not None:
-                self._diffs.move_to_end(key)
-                return hit
-        d = diff_versions(old, new)
-        entries = [
-            {
-                "status": e.status, "heading": e.heading,
-                "old": e.old.text if e.old else None, "new": e.new.text if e.new else None,
-                "old_seq": e.old.seq if e.old else None, "new_seq": e.new.seq if e.new else None,
-                "inline": [(op, t) for op, t in e.inline],
-            }
-            for e in d.entries
-        ]
-        value = (entries, d.counts())
-        with self._lock:
-            self._diffs[key] = value
-            while len(self._diffs) > 32:
-                self._diffs.popitem(last=False)
-        return value
+        """``corpus.diff`` of two versions as plain entries and counts, computed off the request
+        thread and cached per pair (``web.diffs``); raises ``DiffTooLarge`` or ``DiffBusy``.
+        Pages that can close their session first use ``diffs.start`` and ``diffs.result``."""
+        return self.diffs.result(self.diffs.start(old, new))
 
     def document(self, s: Session, doc_id: int) -> Document:
         d = s.get(Document, doc_id)
