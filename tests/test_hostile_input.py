@@ -344,3 +344,163 @@ def test_eight_concurrent_diffs_leave_the_web_app_answering(big_history, tmp_pat
         server.wait(timeout=30)
 
 
+# -- item 6: every YAML the program reads goes through the one bounded loader ------------------------
+
+_LEVEL_BOMB = (hostile.FIXTURES / "mapping-alias-bomb.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("command", ["ota-manifest", "import-ota"])
+def test_an_alias_bomb_in_the_mapping_file_is_refused_in_one_line(tmp_path, command):
+    import subprocess
+    import sys
+
+    from .test_ota import BUNDLE
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(_LEVEL_BOMB, "utf-8")
+    assert len(_LEVEL_BOMB.encode()) < 800
+    args = ["--out", str(tmp_path / "out")] if command == "ota-manifest" else ["--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "rightsindex", "corpus", command, str(BUNDLE), "--mapping", str(mapping), *args],
+                         capture_output=True, text=True, timeout=300, preexec_fn=_limited(1024),
+                         env={**os.environ, "COLUMNS": "400"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "MemoryError" not in res.stderr, res.stderr[-1500:]
+    assert res.stderr.count("\n") == 1 and "ota: 'WeChat': expected a list of level names" in res.stderr
+    assert time.monotonic() - t0 < 60
+
+
+def test_the_loader_expands_small_aliases_and_refuses_large_ones_where_they_are_used(tmp_path):
+    from rightsindex.corpus import limits
+    from rightsindex.corpus.safe_yaml import AliasRefused, load_yaml
+
+    small = load_yaml("services: &s [{id: A, kind: search}]\nagain: *s\n")
+    assert small["again"] == [{"id": "A", "kind": "search"}]
+    bomb = load_yaml((hostile.FIXTURES / "alias-bomb.yaml").read_text("utf-8"))
+    extra = bomb["companies"][0]["documents"][1]["extra"]  # *i: nine levels of nine
+
+    def count(value) -> int:
+        return 1 + sum(count(v) for v in value) if isinstance(value, list) else 1
+
+    def refused_in(value) -> int:
+        return sum(refused_in(v) for v in value) if isinstance(value, list) else isinstance(value, AliasRefused)
+
+    assert count(extra) <= limits.MAX_ALIAS_NODES and refused_in(extra) > 0
+    # many aliases, each small: refused once the file stands for more than MAX_YAML_NODES values
+    anchor = "[" + ", ".join(["x"] * 9_000) + "]"
+    many = load_yaml(f"a: &a {anchor}\nuses: [" + ", ".join(["*a"] * 200) + "]\n")
+    refused = [u for u in many["uses"] if isinstance(u, AliasRefused)]
+    assert 0 < len(refused) < 200 and (200 - len(refused)) * 9_001 <= limits.MAX_YAML_NODES
+    assert "a YAML alias (*a) that stands for 9,001 values" in refused[0].describe()
+    recursive = load_yaml("loop: &loop [1, *loop]\n")
+    assert recursive["loop"][1] is recursive["loop"]
+
+
+def test_a_mapping_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from rightsindex.corpus import safe_yaml
+    from rightsindex.corpus.ota.mapping import MappingError, load_mapping
+
+    path = tmp_path / "mapping.yaml"
+    path.write_text("# padding\n" * 2_000, "utf-8")
+    monkeypatch.setattr("rightsindex.corpus.ota.mapping.MAX_YAML_BYTES", 10_000)
+    monkeypatch.setattr(safe_yaml, "load_yaml", lambda *a, **k: pytest.fail("read past the limit"))
+    with pytest.raises(MappingError, match=r"mapping.yaml: the mapping larger than 10,000 bytes \(20,000 bytes\)"):
+        load_mapping(path)
+
+
+# -- items 7 and 12 (the door): ids and names checked where they enter ------------------------------
+
+
+@pytest.mark.parametrize("company_id, refusal", [
+    ("Acme\x00", "holds U+0000 NUL"),
+    ("Acme\x1b[31mRed", "holds U+001B ESC"),
+    ("Ac\u202eme", "holds U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("Ac\u200bme", "holds U+200B ZERO WIDTH SPACE"),
+    ("Ac\u2066me", "holds U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("Acme\nInc", "holds U+000A control character"),
+    ("A" * 201, "longer than 200 characters (201)"),
+])
+def test_a_company_id_that_cannot_be_an_id_is_refused_by_name(tmp_path, cli, company_id, refusal):
+    (tmp_path / "a.md").write_bytes(hostile.good_policy())
+    path = tmp_path / "manifest.json"  # JSON: any character can be written
+    import json
+
+    path.write_text(json.dumps({"index": "t", "methodology": "rdr-2022", "companies": [{
+        "id": company_id, "name": "Acme", "type": "Digital Platform", "services": [{"id": "Cloud", "kind": "cloud storage"}],
+        "documents": [{"path": "a.md"}]}]}), "utf-8")
+    res = cli("corpus", "add", path, "--db", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert f"company #1: id: {refusal}" in res.stderr and res.stderr.count("\n") == 1
+    assert "\x1b[31m" not in res.stderr and "\u202e" not in res.stderr
+
+
+def test_lone_surrogates_nul_in_paths_and_long_fields_are_refused_by_name(tmp_path):
+    import json
+
+    from rightsindex.corpus.manifest import ManifestError, load_manifest
+
+    (tmp_path / "a.md").write_bytes(hostile.good_policy())
+
+    def manifest(company=None, service=None, document=None):
+        path = tmp_path / f"m{len(list(tmp_path.glob('m*.json')))}.json"
+        path.write_text(json.dumps({"index": "t", "methodology": "rdr-2022", "companies": [{
+            "id": "Acme", "name": "Acme", "type": "Digital Platform", **(company or {}),
+            "services": [{"id": "Cloud", "kind": "cloud storage", **(service or {})}],
+            "documents": [{"path": "a.md", **(document or {})}]}]}), "utf-8")  # json.dumps writes \\ud800 as an escape
+        return path
+
+    cases = [
+        (manifest(company={"id": "Ac\ud800me"}), "company #1: id: holds U+D800 lone surrogate"),
+        (manifest(service={"id": "Clo\x00ud"}), "service #1: id: holds U+0000 NUL"),
+        (manifest(document={"path": "a\x00.md"}), "document #1: path: holds U+0000 NUL"),
+        (manifest(document={"language": "english-please"}), "language: longer than 10 characters (14)"),
+        (manifest(company={"name": "Acme\x00 Inc."}), "name: holds U+0000 NUL, which cannot be stored or shown"),
+        (manifest(document={"title": "T" * 1001}), "title: longer than 1,000 characters (1,001)"),
+        (manifest(company={"name": "N" * 501}), "name: longer than 500 characters (501)"),
+    ]
+    for path, message in cases:
+        with pytest.raises(ManifestError) as info:
+            load_manifest(path)
+        assert message in str(info.value) and "\n" not in str(info.value), str(info.value)
+    doc = load_manifest(manifest(document={"note": "kept\ud800"})).companies[0].documents[0]
+    assert doc.problem and "note: holds U+D800 lone surrogate, which cannot be stored" in doc.problem
+
+
+def test_names_and_titles_lose_bidi_controls_and_zero_width_characters(tmp_path):
+    import json
+
+    from rightsindex.corpus.manifest import load_manifest
+
+    (tmp_path / "a.md").write_bytes(hostile.good_policy())
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"index": "t", "methodology": "rdr-2022", "companies": [{
+        "id": "Acme", "name": "Ac\u202eme\u200b Inc.\u2066", "type": "Digital Platform",
+        "services": [{"id": "Cloud", "kind": "cloud storage"}],
+        "documents": [{"path": "a.md", "title": "Privacy\tPolicy\u200f of\ufeff Acme"}]}]}), "utf-8")
+    company = load_manifest(path).companies[0]
+    assert company.name == "Acme Inc."
+    assert company.documents[0].title == "Privacy Policy of Acme"
+
+
+def test_the_longest_ids_and_names_the_door_lets_in_are_stored(tmp_path, db_url):
+    """What the door accepts, every database stores (PostgreSQL refused longer ids and NUL with a
+    traceback)."""
+    from rightsindex.corpus.ingest import ingest_manifest
+    from rightsindex.corpus.limits import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_TITLE_CHARS
+    from rightsindex.corpus.manifest import load_manifest
+    from rightsindex.store import Store
+
+    (tmp_path / "a.md").write_bytes(hostile.good_policy())
+    company, service = "C" * MAX_ID_CHARS, "S" * MAX_ID_CHARS
+    path = _manifest(tmp_path, [{"path": "a.md", "title": "T" * MAX_TITLE_CHARS, "language": "zh-Hans-CN", "type": "p" * 100,
+                                 "note": "\u202e reads backwards \u200b"}], company=company)
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    raw["companies"][0]["name"] = "N" * MAX_NAME_CHARS
+    raw["companies"][0]["services"][0]["id"] = service
+    raw["index"] = "i" * 100
+    path.write_text(yaml.safe_dump(raw), "utf-8")
+    store = Store.open(db_url)
+    try:
+        report = ingest_manifest(store, load_manifest(path))
+        assert [o.status for o in report.outcomes] == ["new"], report.outcomes
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .common import DB_HELP, ROOT_HELP, _flag_stale, _open_store, _progress, corpus_app, err, fail, out
@@ -33,7 +34,7 @@ def corpus_add(
     except ManifestError as exc:
         raise fail(str(exc))
     for warning in manifest.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", markup=True, highlight=False, soft_wrap=True)
     store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
@@ -43,7 +44,7 @@ def corpus_add(
 
             def on_document(o) -> None:
                 if o.status == "error":
-                    progress.console.print(f"[red]error[/] {o.company}: {o.key}: {o.message}", markup=True, highlight=False)
+                    progress.console.print(f"[red]error[/] {escape(f'{o.company}: {o.key}: {o.message}')}", markup=True, highlight=False)
                 progress.update(task, advance=1, description=f"{o.company}")
 
             report = ingest_manifest(store, manifest, runner=runner, store_url=store_url, allow_private=allow_private, on_document=on_document)
