@@ -164,6 +164,155 @@ def test_a_page_whose_tables_would_lay_out_too_many_cells_skips_trafilatura(monk
     assert "We keep data 199 days." in out.text and "| r0 | We keep data 0 days. |" in out.text
 
 
+# -- items 5 and 11: an Open Terms Archive repository is input like any other ------------------------
+
+
+def _ota_repo(tmp_path):
+    from .test_ota import versions_repo
+
+    return versions_repo(tmp_path)
+
+
+def _policy(n: int) -> str:
+    return f"# Privacy Policy {n}\n\n" + "We collect your name and email address to run the service.\n\n" * 12 + f"Version {n}.\n"
+
+
+def _commit_object(root, text: str, author_date: str, subject: str) -> None:
+    """Commit ``text`` as S/Privacy Policy.md with an author line git itself would not write."""
+    from .test_ota import git
+
+    (root / "S" / "Privacy Policy.md").write_text(text, "utf-8")
+    git("add", "-A", cwd=root)
+    tree = git("write-tree", cwd=root).strip()
+    parent = git("rev-parse", "HEAD", cwd=root).strip()
+    body = f"tree {tree}\nparent {parent}\nauthor A <a@example.org> {author_date}\ncommitter A <a@example.org> {author_date}\n\n{subject}\n"
+    import subprocess
+
+    sha = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"], input=body, text=True,
+                         cwd=root, check=True, capture_output=True).stdout.strip()
+    git("update-ref", "HEAD", sha, cwd=root)
+
+
+def test_odd_commit_dates_skip_that_version_with_a_report(tmp_path):
+    from rightsindex.corpus.ota.collection import collection_histories
+    from rightsindex.corpus.ota.repository import history
+
+    root, record = _ota_repo(tmp_path)
+    record("S/Privacy Policy.md", _policy(1), "First record of S Privacy Policy", "2021-01-01T10:00:00+00:00")
+    _commit_object(root, _policy(2), "253402300800 +0000", "Record new changes of S Privacy Policy")  # year 10000
+    _commit_object(root, _policy(3), "1600000000 +9999", "Record new changes of S Privacy Policy")  # no such zone
+    _commit_object(root, _policy(4), "not-a-date +0000", "Record new changes of S Privacy Policy")  # malformed
+    record("S/Privacy Policy.md", _policy(5), "Record new changes of S Privacy Policy", "2021-03-01T10:00:00+00:00")
+
+    for versions, skipped in (history(root, "S", "Privacy Policy"),
+                              next((h.versions, h.skipped) for h in collection_histories(root))):
+        assert [v.text.splitlines()[-1] for v in versions] == ["Version 1.", "Version 5."]
+        reasons = [s.reason for s in skipped]
+        assert len(reasons) == 3 and all(r.startswith("unreadable commit date (") for r in reasons), reasons
+        assert all(s.date is None for s in skipped)
+
+
+def test_versions_over_the_document_limits_are_skipped_and_never_read(tmp_path, monkeypatch):
+    from rightsindex.corpus import limits
+    from rightsindex.corpus.ota import gitio
+    from rightsindex.corpus.ota.repository import history
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 2**20)  # the real limits (20 MiB, 5 M characters), smaller
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_CHARS", 250_000)
+    root, record = _ota_repo(tmp_path)
+    record("S/Privacy Policy.md", _policy(1), "First record of S Privacy Policy", "2021-01-01T10:00:00+00:00")
+    record("S/Privacy Policy.md", "We keep data. " * (2**20 // 14 + 1_000), "Record new changes of S Privacy Policy",
+           "2021-02-01T10:00:00+00:00")  # a blob over the byte limit
+    record("S/Privacy Policy.md", "数据" * 130_000, "Record new changes of S Privacy Policy",
+           "2021-03-01T10:00:00+00:00")  # under the byte limit (780 KB), over the character limit
+    record("S/Privacy Policy.md", _policy(4), "Record new changes of S Privacy Policy", "2021-04-01T10:00:00+00:00")
+    read = []
+    real = gitio.read_blobs
+    monkeypatch.setattr("rightsindex.corpus.ota.repository.read_blobs", lambda r, shas: read.append(len(shas)) or real(r, shas))
+    versions, skipped = history(root, "S", "Privacy Policy")
+    assert [v.text.splitlines()[-1] for v in versions] == ["Version 1.", "Version 4."]
+    assert [s.reason.split(" (")[0] for s in skipped] == [
+        "over the 1 MiB limit of a document", "over the 250,000-character limit of a document"]
+    assert read == [3]  # the blob over the byte limit was sized, not read
+
+
+def test_a_history_over_the_commit_and_size_limits_is_refused_by_name(tmp_path, monkeypatch):
+    from rightsindex.corpus import limits
+    from rightsindex.corpus.ota.collection import collection_histories
+    from rightsindex.corpus.ota.repository import OTAError, history
+
+    root, record = _ota_repo(tmp_path)
+    for i in range(6):
+        record("S/Privacy Policy.md", _policy(i), "Record new changes of S Privacy Policy", f"2021-01-0{i + 1}T10:00:00+00:00")
+    record("T/Terms.md", _policy(9), "First record of T Terms", "2021-02-01T10:00:00+00:00")
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_COMMITS", 5)
+    with pytest.raises(OTAError, match=r"S/Privacy Policy.md: more than 5 commits"):
+        history(root, "S", "Privacy Policy")
+    got = {h.path: h for h in collection_histories(root)}
+    assert got["S/Privacy Policy.md"].problem.startswith("S/Privacy Policy.md: more than 5 commits (6;")
+    assert got["T/Terms.md"].problem is None and len(got["T/Terms.md"].versions) == 1
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_COMMITS", 100)
+    monkeypatch.setattr(limits, "MAX_HISTORY_BYTES", 2_000)
+    with pytest.raises(OTAError, match=r"S/Privacy Policy.md: its versions hold 0 MiB in all, more than the 0 MiB"):
+        history(root, "S", "Privacy Policy")
+    monkeypatch.setattr(limits, "MAX_COLLECTION_COMMITS", 4)
+    with pytest.raises(OTAError, match="more than 4 commits"):
+        list(collection_histories(root))
+
+
+def test_a_long_commit_subject_is_cut_by_git(tmp_path):
+    from rightsindex.corpus.limits import MAX_COMMIT_SUBJECT_CHARS
+    from rightsindex.corpus.ota.repository import history
+
+    from .test_ota import git
+
+    root, record = _ota_repo(tmp_path)
+    record("S/Privacy Policy.md", _policy(1), "First record of S Privacy Policy", "2021-01-01T10:00:00+00:00")
+    (root / "S" / "Privacy Policy.md").write_text(_policy(2), "utf-8")
+    (tmp_path / "message").write_text("Record new changes of S Privacy Policy " + "x\x1e" * 1_500_000, "utf-8")
+    git("commit", "-a", "--quiet", "-F", str(tmp_path / "message"), cwd=root, when="2021-02-01T10:00:00+00:00")
+    versions, _ = history(root, "S", "Privacy Policy")
+    assert [v.event for v in versions] == ["first", "change"]
+    assert len(versions[1].subject) <= MAX_COMMIT_SUBJECT_CHARS
+
+
+def test_import_ota_refuses_a_version_cut_into_too_many_passages_and_imports_the_rest(tmp_path, cli):
+    root, record = _ota_repo(tmp_path)
+    record("S/Privacy Policy.md", _policy(1), "First record of S Privacy Policy", "2021-01-01T10:00:00+00:00")
+    record("S/Privacy Policy.md", "We keep xy.\n\n" * 60_000, "Record new changes of S Privacy Policy", "2021-02-01T10:00:00+00:00")
+    record("S/Privacy Policy.md", _policy(3), "Record new changes of S Privacy Policy", "2021-03-01T10:00:00+00:00")
+    db = tmp_path / "db.sqlite"
+    for args in (("--service", "S"), ()):  # one document, and the whole collection
+        if db.exists():
+            db.unlink()
+        res = cli("corpus", "import-ota", root, "--db", f"sqlite:///{db}", *args)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "2021-02-01: document too fragmented: more than 50,000 passages" in " ".join(res.stderr.split())
+        assert "new versions: 2" in res.stdout
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM version").fetchone()[0] == 2
+
+
+def test_ota_names_that_cannot_be_ids_are_left_out_by_name(tmp_path, cli):
+    root, record = _ota_repo(tmp_path)
+    record("Good/Privacy Policy.md", _policy(1), "First record of Good Privacy Policy", "2021-01-01T10:00:00+00:00")
+    record("Evil\u202eeciveS/Privacy Policy.md", _policy(2), "First record", "2021-01-02T10:00:00+00:00")
+    record("Bell\x07/Privacy Policy.md", _policy(3), "First record", "2021-01-03T10:00:00+00:00")
+    record("Good/Terms\u200b.md", _policy(4), "First record", "2021-01-04T10:00:00+00:00")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    res = cli("corpus", "import-ota", root, "--db", db)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    err = " ".join(res.stderr.split())
+    for what in ("service name: holds U+202E RIGHT-TO-LEFT OVERRIDE", "service name: holds U+0007 control character",
+                 "terms type name: holds U+200B ZERO WIDTH SPACE"):
+        assert what in err, err
+    assert "1 documents of 1 companies" in res.stdout and "documents left out: 3" in res.stdout
+    res = cli("corpus", "import-ota", root, "--db", db, "--service", "Evil\u202eeciveS")
+    assert res.returncode == 2 and "U+202E" in res.stderr and "Traceback" not in res.stderr
+    res = cli("corpus", "import-ota", root, "--db", db, "--service", "Good", "--company", "Acme\x1b[31m")
+    assert res.returncode == 2 and "--company: holds U+001B ESC" in res.stderr
+
+
 # -- item 2: document diffs are linear, bounded, and off the web app's request threads ---------------
 
 

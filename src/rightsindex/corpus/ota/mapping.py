@@ -263,6 +263,7 @@ class ManifestSummary:
     companies: int
     documents: int
     skipped: list[str]  # "Service/Type: why"
+    refused: list[str] = field(default_factory=list)  # versions over a limit or undated: "Service/Type <commit> <date>: why"
 
 
 def write_manifest(
@@ -280,10 +281,17 @@ def write_manifest(
     out = Path(out)
     companies: dict[str, dict] = {}
     skipped: list[str] = []
+    refused: list[str] = []
     documents = 0
     for h in histories:
         placement = mapping.place(h.service, h.terms_type)
         if placement is None:
+            continue
+        for sk in h.skipped:  # the versions a limit or an unreadable date kept out: said, not silent
+            if sk.reason.startswith(("over the", "unreadable commit date")):
+                refused.append(f"{h.path} {sk.commit[:10]} {sk.date:%Y-%m-%d}: {sk.reason}" if sk.date else f"{h.path} {sk.commit[:10]}: {sk.reason}")
+        if h.problem:  # over a limit, or a name that cannot be an id
+            skipped.append(f"{h.path}: {h.problem}")
             continue
         v: OTAVersion | None = version_at(h.versions, at) if at is not None else (h.versions[-1] if h.versions else None)
         if v is None:
@@ -322,7 +330,7 @@ def write_manifest(
         "# Texts: Open Terms Archive contributors, ODC-BY 1.0.\n"
     )
     path.write_text(header + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
-    return ManifestSummary(path, len(companies), documents, skipped)
+    return ManifestSummary(path, len(companies), documents, skipped, refused)
 
 
 def document_spec(placement: Placement, service: str, terms_type: str, collection: str) -> DocumentSpec:
