@@ -101,12 +101,14 @@ def grade_company(
     scores: PassageScores | None = None,
     judge: SupportJudge | None = None,
     listed: Mapping[str, int] | None = None,
+    trace: list | None = None,
 ) -> list[Judgment]:
     """Judgments for every element × level of ``company`` (N/A where the methodology excludes).
 
     ``judge`` reads the candidates (default: the shipped judge, without a store cache);
     ``listed`` counts the documents the manifest lists for each level (read or not), so that a
-    level whose documents could not be read is told apart from one no document speaks for."""
+    level whose documents could not be read is told apart from one no document speaks for;
+    ``trace`` (benchmarks) receives ``(judgment, candidates read)`` for every decided element."""
     kind = company.kind
     judge = judge or SupportJudge.default()
     P = len(cp.rows)
@@ -172,6 +174,8 @@ def grade_company(
             j.probabilities = {c: round(float(v), 4) for c, v in zip(RESULT_CLASSES, probs)}
             j.evidence = _cite(cp, cited)
             j.probabilities["why"] = explain(result, cited, cp, el, methodology)
+            if trace is not None:
+                trace.append((j, cands))
             if result in ("yes", "partial") and cited:
                 content_docs[el.indicator].add(cp.rows[cited[0].passage].path)
                 content_docs[methodology.indicators[el.indicator].family or el.indicator].add(cp.rows[cited[0].passage].path)

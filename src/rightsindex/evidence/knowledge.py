@@ -7,7 +7,7 @@ Built by ``rightsindex train`` from public data and shipped as ``evidence/data/k
   element (learned query expansions), embedded with both models, each tagged with its company so
   that company-split evaluation can leave a company's own quotes out;
 - **Chinese expansions**: CAPP-130 sentences of the privacy categories that map onto RDR's privacy
-  indicators (``capp_map.json``), embedded with USE;
+  indicators (``capp_map.json``), embedded with USE (never from the reserved files, ``capp_reserved``);
 - **priors**: how often RDR answered yes / partial / no / no disclosure found per element, level
   kind (company level or service) and company — a per-element prior learned from other companies.
 """
@@ -45,6 +45,21 @@ def quotes_in(comment: str, min_words: int = 6) -> list[str]:
             if len(frag.split()) >= min_words and frag not in out:
                 out.append(frag)
     return out
+
+
+# CAPP-130 annotation files kept for independent evaluation: ``rw_N.jsonl`` whose N ends in 3 or 7,
+# except rw_17, rw_23 and rw_53. Nothing is trained, calibrated or chosen on them.
+_CAPP_NOT_RESERVED = {17, 23, 53}
+
+
+def capp_reserved(name: str) -> bool:
+    """Whether a CAPP-130 annotation file (``rw_N.jsonl``) is reserved for independent evaluation."""
+    stem = Path(name).stem
+    try:
+        n = int(stem.split("_")[1])
+    except (IndexError, ValueError):
+        return False
+    return n % 10 in (3, 7) and n not in _CAPP_NOT_RESERVED
 
 
 def query_text(methodology: Methodology, element_id: str) -> str:
@@ -212,6 +227,8 @@ def build(
         mapping = json.loads(Path(capp_map).read_text("utf-8"))["categories"]
         by_cat: dict[str, list[str]] = defaultdict(list)
         for f in sorted(Path(capp_dir).glob("rw_*.jsonl")):
+            if capp_reserved(f.name):
+                continue
             for line in f.read_text("utf-8").splitlines():
                 if not line.strip():
                     continue

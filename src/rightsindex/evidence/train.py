@@ -226,11 +226,11 @@ def best_ranker(grid: list[dict[str, float]], hits: dict[str, np.ndarray], compa
     return grid[int(np.argmax(total))]
 
 
-def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None, judge=None) -> list[Judgment]:
+def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None, judge=None, trace=None) -> list[Judgment]:
     spec = pack.manifest.company(company)
     cp = pack.passages[company]
     listed = {lvl: sum(d.speaks_for(lvl) for d in spec.documents) for lvl in spec.levels}
-    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors, judge=judge, listed=listed)
+    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors, judge=judge, listed=listed, trace=trace)
 
 
 @dataclass
