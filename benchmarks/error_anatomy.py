@@ -184,6 +184,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "anatomy")
     ap.add_argument("--per-bucket", type=int, default=6, help="rows of each bucket written to sample.md")
     ap.add_argument("--save-graders", type=Path, help="keep the company-split graders here (grader-<Company>.json)")
+    ap.add_argument("--no-reader", action="store_true", help="grade with the passage judge's own support (no reading model), as before issue 18")
     args = ap.parse_args()
     os.environ["RIGHTSINDEX_SUPPORT_DIR"] = str(args.judge.resolve())
     if args.multi is None:
@@ -202,13 +203,15 @@ def main() -> int:
     meth = m.load("rdr-2020")
     kn = knowledge.load().for_methodology("rdr-2020")
     judge = SupportJudge.default()
-    cache = DiskCache(ROOT / "build" / "cache" / f"support-{judge.version.replace(':', '_').replace('+', '__')}.pkl")
+    # only the cross-encoder's readings are cached (by element and window text)
+    cache = DiskCache(ROOT / "build" / "cache" / f"support-{judge.cross.version.replace(':', '_')}.pkl")
+    print(f"judges: {judge.version}", flush=True)
     judge.cache = cache
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
         pack = train_mod.load_pack(args.pack, store, meth, kn, log=lambda s: None)
-        cv = train_mod.cross_validate(pack, meth, kn, log=lambda s: None, judge=judge)
+        cv = train_mod.cross_validate(pack, meth, kn, log=lambda s: None, judge=judge, reader=not args.no_reader)
         cache.save()
         print(f"pack loaded, {len(cv.fold_graders)} company-split graders trained in {time.perf_counter() - t0:.0f} s", flush=True)
         gold = {(g.company, g.level, g.element): g for g in pack.labels}
@@ -257,6 +260,7 @@ def main() -> int:
                     "candidates": [
                         {"unit": int(x.unit), "passage": int(x.passage), "relevance": round(float(x.relevance), 4),
                          "support": [round(float(v), 4) for v in (x.support if x.support is not None else [1, 0, 0, 0])],
+                         "judge_support": None if x.judge_support is None else round(float(x.judge_support), 4),
                          "closeness": None if x.closeness is None else round(float(x.closeness), 4), "in_scope": x.in_scope,
                          "quoted": qd, "earns": e is True, "reader": cp.rows[x.passage].reader,
                          "doc": cp.rows[x.passage].path, "text": unit_item(cp, x)["text"][:1500],

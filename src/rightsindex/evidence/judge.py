@@ -6,7 +6,9 @@ training and benchmark code. It never aggregates scores. For each company × lev
 1. **candidates**: the level's evidence units that rank best for the element (``grader.relevance``:
    lexical and embedding closeness to the question and to what RDR's researchers quoted);
 2. **support**: the passage judge (``support``) reads each candidate and says whether it discloses
-   what the element asks — fully, partly, not at all, or in the negative;
+   what the element asks — fully, partly, not at all, or in the negative; the reader (``reading``,
+   ``grader.reader``) weighs that reading with how much the passage resembles what researchers
+   credited for the element elsewhere, into the support the rule uses;
 3. **decision**: a calibrated model over that support (how strongly the best passages answer the
    question, how many do, hedging) and the element's prior (how often other companies got credit,
    which calibrates but never decides): yes / partial / no / no disclosure found;
@@ -37,6 +39,7 @@ from .grader import Grader
 from .knowledge import LEVEL_KINDS, RESULT_CLASSES, Knowledge
 from .passages import CompanyPassages
 from .priors import CREDIT, NA, NDF, Prior, apply_priors, credit_class
+from .reading import reread
 from .support import SUPPORT_CLASSES, SupportJudge
 
 NO_READABLE = "no readable document"
@@ -82,6 +85,11 @@ def _closeness(cp, quote_sim, centroid_sim, e: int, i: int) -> float | None:
     if quote_sim is None or cp.rows[i].reader != "minilm":
         return None
     return float(max(quote_sim[e, i], centroid_sim[e, i]))
+
+
+def _similarity(quote_sim, centroid_sim, e: int, i: int) -> float | None:
+    """How close a passage comes to the element's quotes (MiniLM for English, USE otherwise)."""
+    return None if quote_sim is None else float(max(quote_sim[e, i], centroid_sim[e, i]))
 
 
 def _in_scope(cp, scope, i: int, indicator: str, family: str | None) -> bool:
@@ -158,9 +166,12 @@ def grade_company(
             cands = [
                 Candidate(int(i), int(unit_of[int(i)]), float(R[e, int(i)]), *support[(j.element, int(unit_of[int(i)]))],
                           closeness=_closeness(cp, quote_sim, centroid_sim, e, int(i)),
-                          in_scope=_in_scope(cp, scope, int(i), el.indicator, methodology.indicators[el.indicator].family))
+                          in_scope=_in_scope(cp, scope, int(i), el.indicator, methodology.indicators[el.indicator].family),
+                          similarity=_similarity(quote_sim, centroid_sim, e, int(i)), multilingual=cp.rows[int(i)].reader == "use",
+                          quote_sim=None if quote_sim is None else float(quote_sim[e, int(i)]))
                 for i in cand
             ]
+            cands = reread(cands, grader.reader)
             cands_of.append(cands)
             prior_vec = prior_table[e, LEVEL_KINDS.index("service" if j.service_kind else "company")]
             closeness = {name: ps.feature(name)[e] for name in CLOSENESS.values()}
@@ -207,6 +218,8 @@ def _cite(cp: CompanyPassages, cited: list[Candidate]) -> list[dict]:
         if c.support is not None:
             item["support"] = round(c.support_prob, 3)
             item["judged"] = {k: round(float(v), 3) for k, v in zip(SUPPORT_CLASSES, c.support)}
+        if c.judge_support is not None:
+            item["judge_support"] = round(c.judge_support, 3)
         if c.window is not None:
             item["window"] = [int(c.window[0]), int(c.window[1])]
     return items

@@ -218,7 +218,9 @@ class MultiJudge:
 
 @lru_cache(maxsize=1)
 def multi_judge() -> MultiJudge | None:
-    return MultiJudge.load()
+    """The multilingual judge of ``RIGHTSINDEX_MULTI_FILE`` (read when first asked for, so that a
+    benchmark can train one and point at it after importing this module), else the shipped one."""
+    return MultiJudge.load(Path(os.environ.get("RIGHTSINDEX_MULTI_FILE") or MULTI_FILE))
 
 
 # -- the judge of a company's candidates ---------------------------------------------------------
