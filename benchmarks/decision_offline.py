@@ -34,10 +34,11 @@ def candidates(r: dict):
     from rightsindex.evidence.decision import Candidate
 
     return [Candidate(c["passage"], c["unit"], c["relevance"], np.array(c["support"], dtype=np.float32),
-                      tuple(c["window"]) if c["window"] else None, c["closeness"], c["in_scope"]) for c in r["candidates"]]
+                      tuple(c["window"]) if c["window"] else None, c["closeness"], c["in_scope"], judge_support=c.get("judge_support"))
+            for c in r["candidates"]]
 
 
-def fit_loco(rows: list[dict], C: float = 0.3, class_weight=None, drop: tuple[str, ...] = ()) -> dict[str, object]:
+def fit_loco(rows: list[dict], C: float = 0.3, class_weight=None, drop: tuple[str, ...] = (), cited_weight: float = 1.0) -> dict[str, object]:
     """Per company, a decision model fitted on the other companies' rows (temperature from all
     cross-validated logits, as ``cross_validate`` does)."""
     from rightsindex.evidence.decision import DECISION_FEATURES
@@ -51,7 +52,8 @@ def fit_loco(rows: list[dict], C: float = 0.3, class_weight=None, drop: tuple[st
     models = {}
     Z = np.zeros((len(rows), len(RESULT_CLASSES)))
     for c in np.unique(comp):
-        mdl = LinearModel(features=tuple(DECISION_FEATURES[i] for i in keep), classes=RESULT_CLASSES, C=C).fit(X[comp != c], y[comp != c], class_weight=class_weight)
+        sw = np.array([cited_weight if r["subset_a"] else 1.0 for r in rows])[comp != c]
+        mdl = LinearModel(features=tuple(DECISION_FEATURES[i] for i in keep), classes=RESULT_CLASSES, C=C).fit(X[comp != c], y[comp != c], sample_weight=sw, class_weight=class_weight)
         models[c] = mdl
         Z[comp == c] = mdl.logits(X[comp == c])
     probe = LinearModel(features=RESULT_CLASSES, classes=RESULT_CLASSES)
@@ -63,8 +65,9 @@ def fit_loco(rows: list[dict], C: float = 0.3, class_weight=None, drop: tuple[st
 
 
 class G:
-    def __init__(self, support_threshold=0.5, refusal_threshold=0.5, closeness_floor=0.4):
+    def __init__(self, support_threshold=0.5, refusal_threshold=0.5, closeness_floor=0.4, judge_floor=0.0):
         self.support_threshold, self.refusal_threshold, self.closeness_floor = support_threshold, refusal_threshold, closeness_floor
+        self.judge_floor = judge_floor
 
 
 def evaluate(rows: list[dict], P: np.ndarray, g: G, methodology, partial_rule=None) -> dict:
@@ -129,9 +132,13 @@ def main() -> int:
         line(f"support_threshold {t}", evaluate(rows, base["P"], G(support_threshold=t), meth))
     for f in (0.3, 0.5):
         line(f"closeness_floor {f}", evaluate(rows, base["P"], G(closeness_floor=f), meth))
+    for f in (0.05, 0.1, 0.2, 0.3, 0.5):
+        line(f"judge_floor {f}", evaluate(rows, base["P"], G(judge_floor=f), meth))
     for C in (0.03, 1.0):
         line(f"C {C}", evaluate(rows, fit_loco(rows, C=C)["P"], G(), meth))
     line("class_weight balanced", evaluate(rows, fit_loco(rows, class_weight="balanced")["P"], G(), meth))
+    for w in (3.0, 10.0):
+        line(f"cited_weight {w}", evaluate(rows, fit_loco(rows, cited_weight=w)["P"], G(), meth))
     line("without prior features", evaluate(rows, _pad(fit_loco(rows, drop=("prior_full", "prior_partial", "prior_none"))), G(), meth))
     return 0
 

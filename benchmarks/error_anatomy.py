@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import random
 import sys
 import tempfile
@@ -57,33 +56,6 @@ BUCKETS = (
     "unplaced: none read accepted", "unplaced: accepted, not credited",
     "full where partial", "partial where full", "over-credit",
 )
-
-
-class DiskCache(dict):
-    """The passage judge's readings, kept in memory and saved to a file between runs."""
-
-    def __init__(self, path: Path):
-        super().__init__()
-        self.path = path
-        if path.is_file():
-            with path.open("rb") as fh:
-                self.update(pickle.load(fh))
-        self.dirty = False
-
-    def get(self, keys):  # type: ignore[override]
-        return {k: self[k] for k in keys if k in self}
-
-    def put(self, values: dict) -> None:
-        self.update(values)
-        self.dirty = True
-
-    def save(self) -> None:
-        if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(dict(self), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(self.path)
 
 
 def train_multi(capp: Path, exclude: tuple[str, ...]) -> Path:
@@ -196,7 +168,7 @@ def main() -> int:
     from rightsindex.evidence import train as train_mod
     from rightsindex.evidence.decision import can_earn
     from rightsindex.evidence.judge import credit_class
-    from rightsindex.evidence.support import SupportJudge
+    from rightsindex.evidence.support import MemoryCache, SupportJudge
     from rightsindex.review.queue import REVIEW_BELOW
     from rightsindex.store import Store
 
@@ -204,7 +176,7 @@ def main() -> int:
     kn = knowledge.load().for_methodology("rdr-2020")
     judge = SupportJudge.default()
     # only the cross-encoder's readings are cached (by element and window text)
-    cache = DiskCache(ROOT / "build" / "cache" / f"support-{judge.cross.version.replace(':', '_')}.pkl")
+    cache = MemoryCache.for_judge(judge.cross, ROOT / "build" / "cache")
     print(f"judges: {judge.version}", flush=True)
     judge.cache = cache
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ from the same companies' own documents and all on the element's topic:
 
 - ``answers``: the window of a read unit that holds the passage RDR's researchers quoted for a
   credit answer (label: answers);
-- ``same topic, RDR found nothing``: the three best-ranked windows at a level where RDR answered
+- ``same topic, RDR found nothing``: the three best-ranked windows at any level where RDR answered
   "no disclosure found" (RDR read the company's documents and found no disclosure; label: does
   not answer);
 - ``sibling not credited``: a quoted window paired with a sibling element of the same indicator
@@ -67,8 +67,10 @@ def window_text(cand: dict) -> str:
     return " ".join(t.split())[:480]
 
 
-def hard_pairs(rows: list[dict], methodology) -> list[tuple[str, str, int, str, str]]:
-    """(element, window text, label 1/0, kind, company)."""
+def hard_pairs(rows: list[dict], methodology, stored: dict | None = None) -> list[tuple[str, str, int, str, str]]:
+    """(element, window text, label 1/0, kind, company); ``stored`` receives, per pair read at its
+    own element, the support the grader used (the reader's, where the anatomy ran with one)."""
+    stored = {} if stored is None else stored
     gold = {(r["company"], r["level"], r["element"]): r for r in rows}
     out = []
     for r in rows:
@@ -76,16 +78,18 @@ def hard_pairs(rows: list[dict], methodology) -> list[tuple[str, str, int, str, 
             for c in r["candidates"]:
                 if c["quoted"] and c["reader"] == "minilm":
                     out.append((r["element"], window_text(c), 1, "answers", r["company"]))
+                    stored[out[-1]] = sum(c["support"][1:3])
                     el = methodology.elements[r["element"]]
                     for sib in methodology.elements_of(el.indicator):
                         g = gold.get((r["company"], r["level"], sib.id))
                         if sib.id != r["element"] and g is not None and g["gold"] == "no disclosure found":
                             out.append((sib.id, window_text(c), 0, "sibling not credited", r["company"]))
                     break
-        elif r["gold"] == "no disclosure found" and r["subset_a"]:
+        elif r["gold"] == "no disclosure found":
             for c in r["candidates"][:3]:
                 if c["reader"] == "minilm":
                     out.append((r["element"], window_text(c), 0, "same topic, RDR found nothing", r["company"]))
+                    stored[out[-1]] = sum(c["support"][1:3])
     return list(dict.fromkeys(out))
 
 
@@ -137,7 +141,8 @@ def main() -> int:
 
     meth = m.load("rdr-2020")
     rows = [json.loads(line) for line in args.rows.open(encoding="utf-8")]
-    pairs = hard_pairs(rows, meth)
+    stored: dict = {}
+    pairs = hard_pairs(rows, meth, stored)
     rng = np.random.default_rng(18)
     by_kind = defaultdict(list)
     for p in pairs:
@@ -155,6 +160,9 @@ def main() -> int:
         t = time.perf_counter()
         readers[f"cross-encoder {d.name}"] = supports(ce.predict_proba([query_text(meth, p[0]) for p in pairs], [p[1] for p in pairs]))
         print(f"{d.name}: {len(pairs) / (time.perf_counter() - t):.0f} pairs/s")
+    if any(c.get("judge_support") is not None for r in rows for c in r["candidates"]):
+        # the support the grader used (the reading model's); pairs at another element were not read so
+        readers["reader as graded (anatomy rows)"] = np.array([stored.get(p, np.nan) for p in pairs], dtype=np.float64)
     if args.nli:
         nli = NLIReader(args.nli)
         t = time.perf_counter()
@@ -164,13 +172,13 @@ def main() -> int:
     print("\n| reader | answers read as answering (≥ 0.5) | " + " | ".join(f"{k}: AUC / read as answering" for k in sorted(by_kind) if k != "answers") + " |")
     print("|---|---|" + "---|" * (len(by_kind) - 1))
     for name, s in readers.items():
-        pos = s[kinds == "answers"]
+        pos = s[(kinds == "answers") & ~np.isnan(s)]
         cells = []
         report[name] = {"answers_accepted": float((pos >= 0.5).mean())}
         for k in sorted(by_kind):
             if k == "answers":
                 continue
-            neg = s[kinds == k]
+            neg = s[(kinds == k) & ~np.isnan(s)]
             a = auc(pos, neg)
             cells.append(f"{a:.3f} / {100 * (neg >= 0.5).mean():.0f} %")
             report[name][k] = {"auc": a, "accepted": float((neg >= 0.5).mean())}

@@ -98,10 +98,17 @@ def by_support(cands: list[Candidate]) -> list[Candidate]:
 
 
 def can_earn(c: Candidate, grader) -> bool:
-    """A unit can earn credit when the judge reads it as answering the question and, for the English
-    judge, it is at all like what researchers quoted for that question (``grader.closeness_floor``),
-    and its document is of a kind that can answer it (a cookie notice says nothing of governance)."""
-    return c.in_scope and c.support_prob >= grader.support_threshold and (c.closeness is None or c.closeness >= grader.closeness_floor)
+    """A unit can earn credit when it is read as answering the question (its support: the reader's,
+    or the judge's own), the passage judge itself reads it as answering at least in part
+    (``grader.judge_floor``: resembling what researchers credited elsewhere is not enough), for the
+    English judge it is at all like what researchers quoted for that question
+    (``grader.closeness_floor``), and its document is of a kind that can answer it (a cookie notice
+    says nothing of governance)."""
+    floor = getattr(grader, "judge_floor", 0.0)
+    return (
+        c.in_scope and c.support_prob >= grader.support_threshold and (c.closeness is None or c.closeness >= grader.closeness_floor)
+        and (c.judge_support is None or c.judge_support >= floor)
+    )
 
 
 CLOSENESS = {"quote_sim_top": "sent_sim_quote_max", "quote_centroid_top": "sent_sim_quote_centroid", "query_sim_top": "sent_sim_query"}

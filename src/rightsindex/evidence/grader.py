@@ -142,7 +142,10 @@ class Grader:
       passages it rested on cannot be found (``--prior``);
     - ``access_confidence``: confidence of the answers to access elements (from the pack);
     - ``reader``: the reading model (``reading``) whose probability is the support the rule and
-      the decision use (None: the passage judge's own support).
+      the decision use (None: the passage judge's own support);
+    - ``judge_floor``: with a reader, the support the passage judge itself must give a unit for it
+      to earn credit (0.1: on the 2020 pack, company-split, 0.05–0.3 trade a little agreement on
+      rows whose documents are present for much less credit where RDR found no disclosure).
 
     The ranker is a weighted sum of passage features that are already relative to the company's
     other passages (z-scores per element): lexical matches with the words of researchers' quotes,
@@ -160,6 +163,7 @@ class Grader:
     refusal_threshold: float = 0.5
     prior_support: float = 0.2
     closeness_floor: float = 0.4
+    judge_floor: float = 0.1
     multilingual_temperature: float | None = None
     access_confidence: dict = field(default_factory=lambda: {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7})
     reader: LinearModel | None = None  # ``reading``: the support the rule uses (None: the judge's own)
@@ -214,6 +218,7 @@ class Grader:
             "refusal_threshold": self.refusal_threshold,
             "prior_support": self.prior_support,
             "closeness_floor": self.closeness_floor,
+            "judge_floor": self.judge_floor,
             "multilingual_temperature": self.multilingual_temperature,
             "access_confidence": self.access_confidence,
             "ranker": self.ranker,
@@ -245,6 +250,7 @@ class Grader:
             refusal_threshold=float(d.get("refusal_threshold", 0.5)),
             prior_support=float(d.get("prior_support", 0.2)),
             closeness_floor=float(d.get("closeness_floor", 0.4)),
+            judge_floor=float(d.get("judge_floor", 0.0)),
             multilingual_temperature=d.get("multilingual_temperature"),
             access_confidence=dict(d.get("access_confidence") or {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7}),
             reader=LinearModel.from_dict(d["reader"]) if d.get("reader") else None,
