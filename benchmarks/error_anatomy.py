@@ -13,7 +13,8 @@ put in exactly one bucket:
 
 - ``agree``: same credit class as RDR (full / partial / none);
 - ``retrieval``: RDR gave credit, we did not, and the passage RDR quoted is not among the units the
-  judge read (``candidates`` per element and level);
+  judge read (``candidates`` per element and level; a unit holds a quote by position or when it
+  has at least 85 % of its words, ``train.holds_quote``: the same clause in another document);
 - ``reading``: RDR gave credit, we did not, the quoted passage was read and not accepted (support
   below the threshold: ``reading: support``; or held out by a guard, closeness or document scope:
   ``reading: guard``);
@@ -156,6 +157,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "anatomy")
     ap.add_argument("--per-bucket", type=int, default=6, help="rows of each bucket written to sample.md")
     ap.add_argument("--save-graders", type=Path, help="keep the company-split graders here (grader-<Company>.json)")
+    ap.add_argument("--db", help="database for the pack's documents and their embeddings (default: a temporary one); "
+                    "a file kept between runs (e.g. sqlite:///build/cache/anatomy-pack.sqlite) saves re-embedding the pack")
     ap.add_argument("--no-reader", action="store_true", help="grade with the passage judge's own support (no reading model), as before issue 18")
     args = ap.parse_args()
     os.environ["RIGHTSINDEX_SUPPORT_DIR"] = str(args.judge.resolve())
@@ -181,7 +184,7 @@ def main() -> int:
     judge.cache = cache
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
+        store = Store.open(args.db or f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
         pack = train_mod.load_pack(args.pack, store, meth, kn, log=lambda s: None)
         cv = train_mod.cross_validate(pack, meth, kn, log=lambda s: None, judge=judge, reader=not args.no_reader)
         cache.save()
@@ -212,7 +215,7 @@ def main() -> int:
                 quoted, earns = [], []
                 for cand in cands:
                     item = unit_item(cp, cand)
-                    quoted.append(any(train_mod.contains_quote(item, q, t) for q, t in zip(qs, qtexts)))
+                    quoted.append(any(train_mod.holds_quote(item, q, t) for q, t in zip(qs, qtexts)))
                     ok = can_earn(cand, g)
                     earns.append(True if ok else ("guard" if cand.support_prob >= g.support_threshold else False))
                 gcls, pcls = credit_class(gr.result, el.reversed), credit_class(j.result, el.reversed)

@@ -76,3 +76,29 @@ def test_the_reserved_capp130_files_are_those_ending_in_3_or_7_except_17_23_53()
     assert {17, 23, 53}.isdisjoint(reserved)
     assert {3, 7, 13, 27, 127}.issubset(reserved)
     assert not capp_reserved("capp130_file_index.csv")
+
+
+def _anatomy():
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("error_anatomy", ROOT / "benchmarks" / "error_anatomy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_error_anatomy_puts_each_miss_where_it_happened():
+    classify = _anatomy().classify
+    # RDR credited; the quoted unit was never among those read
+    assert classify("full", "none", [False, False], [False, False], True) == "retrieval"
+    # read, but not accepted
+    assert classify("full", "none", [False, True], [False, False], True) == "reading: support"
+    # accepted, yet the decision said "no disclosure found"
+    assert classify("partial", "none", [True, False], [True, False], True) == "decision"
+    # no quote located: the miss cannot be placed
+    assert classify("full", "none", [False], [False], False) == "unplaced: none read accepted"
+    assert classify("partial", "full", [True], [True], True) == "full where partial"
+    assert classify("none", "partial", [False], [True], False) == "over-credit"
+    assert classify("none", "none", [], [], False) == "agree"

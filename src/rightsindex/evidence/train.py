@@ -118,6 +118,22 @@ def contains_quote(evidence: dict, quote: GoldQuote, quote_text: str) -> bool:
     return bool(q) and (q in p or (len(p) >= 0.5 * len(q) and p in q))
 
 
+_WORD = re.compile(r"\w+")
+
+
+def holds_quote(evidence: dict, quote: GoldQuote, quote_text: str, share: float = 0.85) -> bool:
+    """``contains_quote``, or the unit holds nearly all the quote's words (at least ``share`` of
+    them, for a quote of 8 words or more): the same clause reworded a little in another document
+    ("counterproductive" / "counter-productive", "expiration" / "expiry") is the same disclosure."""
+    if contains_quote(evidence, quote, quote_text):
+        return True
+    q = [w.lower() for w in _WORD.findall(quote_text)]
+    if len(q) < 8:
+        return False
+    have = {w.lower() for w in _WORD.findall(evidence["text"])}
+    return sum(w in have for w in q) >= share * len(q)
+
+
 def relocate(raw: str, text: str, start: int, end: int) -> tuple[int, int] | None:
     """Map a span of a raw document file onto its normalised version text (whitespace and
     control characters differ), choosing the occurrence nearest the span's relative position."""
@@ -257,7 +273,7 @@ def quoted_flags(pack: Pack, cp: CompanyPassages, key: tuple[str, str, str], can
     for c in cands:
         start, end, text = cp.unit_span(c.unit)
         item = {"path": cp.rows[c.passage].path, "start": start, "end": end, "text": text}
-        out.append(any(contains_quote(item, q, cp.texts.get(cp.versions.get(q.path), "")[q.start : q.end]) for q in qs))
+        out.append(any(holds_quote(item, q, cp.texts.get(cp.versions.get(q.path), "")[q.start : q.end]) for q in qs))
     return out
 
 
