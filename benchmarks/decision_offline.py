@@ -127,7 +127,7 @@ def main() -> int:
         stored["x"].append((r, r["pred_cls"], r["confidence"] or 0.0))
     line("as graded (anatomy)", score(stored["x"]))
     base = fit_loco(rows)
-    line("refitted LOCO, shipped thresholds", evaluate(rows, base["P"], G(), meth))
+    line("refitted LOCO, shipped thresholds", evaluate(rows, base["P"], G(judge_floor=0.1), meth))
     for t in (0.3, 0.4, 0.6, 0.7):
         line(f"support_threshold {t}", evaluate(rows, base["P"], G(support_threshold=t), meth))
     for f in (0.3, 0.5):
@@ -136,6 +136,10 @@ def main() -> int:
         line(f"judge_floor {f}", evaluate(rows, base["P"], G(judge_floor=f), meth))
     for C in (0.03, 1.0):
         line(f"C {C}", evaluate(rows, fit_loco(rows, C=C)["P"], G(), meth))
+    for f in (1.5, 2.0, 3.0):  # credit answers made f times likelier where a unit can earn them
+        Pf = base["P"].copy()
+        Pf[:, :2] *= f
+        line(f"credit odds x{f}", evaluate(rows, Pf / Pf.sum(axis=1, keepdims=True), G(judge_floor=0.1), meth))
     line("class_weight balanced", evaluate(rows, fit_loco(rows, class_weight="balanced")["P"], G(), meth))
     for w in (3.0, 10.0):
         line(f"cited_weight {w}", evaluate(rows, fit_loco(rows, cited_weight=w)["P"], G(), meth))
