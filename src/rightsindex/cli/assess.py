@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from rich.markup import escape
+
 from .common import ROOT_HELP, _progress, app, err, fail, print_ranking
 
 
@@ -57,14 +59,14 @@ def assess_cmd(
         def on_event(kind: str, data: dict) -> None:
             nonlocal companies, embedding, n_companies
             if kind == "warning":
-                progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+                progress.console.print(f"[yellow]warning:[/] {escape(data['message'])}", markup=True, highlight=False, soft_wrap=True)
             elif kind == "wait":
                 progress.console.print(f"waiting: {data['message']} (Ctrl-C to stop)", highlight=False)
             elif kind == "runner" and data["workers"] > 1:
                 progress.console.print(f"running on {data['runner']}", highlight=False)
             elif kind == "ingest":
                 if data["status"] == "error":
-                    progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
+                    progress.console.print(f"[red]error[/] {escape(data['company'])}: {escape(data['key'])}: {escape(data['message'])}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
             elif kind == "stale":
                 progress.console.print(f"{data['decisions']} analyst decision(s) now need re-review: the passages they rest on changed", highlight=False)
@@ -110,7 +112,7 @@ def assess_cmd(
     print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
     if result.unreadable:
         err.print(
-            f"[bold red]no readable document:[/] {', '.join(result.unreadable)} — none of its documents could be read, so its "
+            f"[bold red]no readable document:[/] {escape(', '.join(result.unreadable))} — none of its documents could be read, so its "
             "answers are \"no disclosure found\" with no confidence (status \"no readable document\"), not a measured zero. "
             "Exit status 1.", markup=True, soft_wrap=True,
         )

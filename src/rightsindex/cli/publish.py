@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import DB_HELP, app, fail
+from .common import DB_HELP, app, fail, say
 
 
 @app.command("publish")
@@ -32,6 +32,6 @@ def publish_cmd(
             result = publish_site(store_url, out_dir, assessment)
     except (PublishError, RunnerError) as exc:
         raise fail(str(exc), code=1)
-    print(summary(result))
+    say(summary(result))
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, err, fail, out
+from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, cell, err, fail, out
 
 
 def as_of_dates(text: str) -> list[date]:
@@ -36,7 +37,7 @@ def print_series(data: dict, indicator: str | None = None) -> None:
     table = Table(title=("Total" if not indicator else indicator) + " score by date", title_justify="left")
     table.add_column("As of")
     for company, c in companies:
-        table.add_column(c.get("label") or company, justify="right")
+        table.add_column(cell(c.get("label") or company), justify="right")
     for k, d in enumerate(dates):
         cells = []
         for _, c in companies:
@@ -62,7 +63,7 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
             if kind == "date":
                 progress.update(task, total=data["of"], completed=data["n"] - 1, description=f"as of {data['date']}")
             elif kind == "ingest" and data["status"] == "error":
-                progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
+                progress.console.print(f"[red]error[/] {escape(data['company'])}: {escape(data['key'])}: {escape(data['message'])}", markup=True, highlight=False)
             elif kind == "skip":
                 progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
             elif kind == "company":
@@ -176,8 +177,11 @@ def watch_cmd(
     """Re-fetch a manifest's documents, record new versions, re-grade the companies they affect and
     write an Atom feed and a JSON list of the grades that moved.
 
-    Exit status: 0 no grade moved, 1 at least one grade moved (in any pass), 2 error. A pass that
-    fails under --every is reported and the next pass runs as planned."""
+    Exit status: 0 no grade moved, 1 at least one grade moved (in any pass), 2 error: a document
+    could not be fetched or read (that pass records no move and is no baseline for the next one),
+    a bad manifest or database; an error is never 1. Under --every a failed pass is reported, the
+    next pass runs as planned, and the status when stopped is 2 if any pass failed. Ctrl-C during
+    a pass: 130 (what it graded is kept; the next pass continues it)."""
     from ..store import default_url
     from ..timeline.watch import WatchError, parse_interval
 
@@ -186,47 +190,60 @@ def watch_cmd(
     except WatchError as exc:
         raise fail(str(exc))
     url = db or default_url()
-    moved_any = False
+    state = {"moved": False, "failed": False}
     try:
-        moved_any = _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None)
+        _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None, state)
     except KeyboardInterrupt:
-        err.print("stopped")
-        moved_any = _MOVED[0]
-    raise typer.Exit(1 if moved_any else 0)
+        if not state.get("between_passes"):
+            err.print("interrupted during a pass: the companies it graded are kept in the store; the next pass continues it "
+                      "and records what moved", highlight=False)
+            raise typer.Exit(130)
+        err.print("stopped", highlight=False)
+    raise typer.Exit(2 if state["failed"] else 1 if state["moved"] else 0)
 
 
-_MOVED = [False]  # whether a grade moved in this process's passes (read after an interrupt)
-
-
-def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots=None) -> bool:
+def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots, state: dict) -> None:
     from ..corpus.manifest import ManifestError
     from ..formats.elementcsv import ElementCSVError
+    from ..formats.visible import reveal_terminal as safe
     from ..run.assessment import AssessError
     from ..store import StoreError
     from ..run.watch import watch_once
 
-    moved_any = False
     while True:
         started = time.monotonic()
+        state["between_passes"] = False
         try:
             r = watch_once(manifest_path, db=url, out=out_dir, feed_path=feed, base_url=base_url, prior=prior, allow_private=allow_private,
                            allow_roots=allow_roots)
         except (ManifestError, ElementCSVError, AssessError, StoreError, FileNotFoundError) as exc:
             if interval is None:
                 raise fail(str(exc))
-            err.print(f"[red]pass failed:[/] {exc}", markup=True, highlight=False)
+            state["failed"] = True
+            err.print(f"[red]pass failed:[/] {escape(safe(str(exc)))}", markup=True, highlight=False)
         else:
-            moved_any = moved_any or r.grades_moved
-            _MOVED[0] = moved_any
+            state["moved"] = state["moved"] or r.grades_moved
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
             for e in r.errors:
-                err.print(f"error {e['company']}: {e['document']}: {e['message']}", highlight=False)
+                err.print(safe(f"error {e['company']}: {e['document']}: {e['message']}"), highlight=False, markup=False)
             for v in r.new_versions:
-                print(f"{stamp} new version: {v['company']}: {v['document']} (version {v['version']})")
+                print(safe(f"{stamp} new version: {v['company']}: {v['document']} (version {v['version']})"))
             for m in r.moved:
-                print(f"{stamp} moved: {m['company']} · {m['level']} · {m['label']}: {m['before']} → {m['after']} ({m['direction']})")
-            base = "first pass: baseline recorded" if r.previous_id is None else f"{len(r.moved)} grade(s) moved"
-            print(f"{stamp} assessment #{r.assessment_id}: {len(r.new_versions)} new version(s), {base}; feed: {r.files['feed.atom']} ({r.seconds:.0f} s)")
+                print(safe(f"{stamp} moved: {m['company']} · {m['level']} · {m['label']}: {m['before']} → {m['after']} ({m['direction']})"))
+            if r.failed:
+                state["failed"] = True
+                base = (f"pass failed: {len(r.errors)} document(s) could not be fetched or read; no grade recorded as moved, and "
+                        "the next pass compares with the last complete one")
+            else:
+                base = "first pass: baseline recorded" if r.previous_id is None else f"{len(r.moved)} grade(s) moved"
+            line = f"{stamp} assessment #{r.assessment_id}: {len(r.new_versions)} new version(s), {base}; feed: {r.files['feed.atom']} ({r.seconds:.0f} s)"
+            if r.failed:
+                err.print(safe(line), highlight=False, markup=False, soft_wrap=True)
+            else:
+                print(safe(line))
+            if r.failed and interval is None:
+                raise typer.Exit(2)
         if interval is None:
-            return moved_any
+            return
+        state["between_passes"] = True
         time.sleep(max(0.0, interval.total_seconds() - (time.monotonic() - started)))

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from .common import DB_HELP, _open_store, app, fail, user_app
+from .common import DB_HELP, _open_store, app, fail, say, user_app
 
 
 @app.command("serve")
@@ -41,7 +41,7 @@ def user_add(
         add_user(_open_store(db), username, role, password)
     except AccountError as exc:
         raise fail(str(exc), code=1)
-    print(f"added {username} ({role})")
+    say(f"added {username} ({role})")
 
 
 @user_app.command("list")
@@ -50,6 +50,6 @@ def user_list(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> N
     from ..review.accounts import list_users
 
     for u in list_users(_open_store(db)):
-        print(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
+        say(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
 
 
