@@ -60,3 +60,20 @@ def shows_chinese(pdf_path: Path) -> tuple[bool, str]:
     if not any(any(b for b in pixels) for _, _, pixels in glyphs):
         return False, "the characters draw nothing"
     return True, ""
+
+
+def pdf_text(pdf_path: Path) -> str:
+    """The text of a PDF as pypdfium2 (PDFium, a browser's PDF engine) extracts it."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        parts = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            parts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return "\n".join(parts)
+    finally:
+        pdf.close()

@@ -22,7 +22,7 @@ from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
 from rightsindex.run import assess
 
-from .cjk import shows_chinese
+from .cjk import pdf_text, shows_chinese
 from .conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "corpus-2026"
@@ -337,8 +337,9 @@ def test_a_pdf_scorecard_per_company_with_chinese_text(published):
         assert display_score(scores[cid]["total"]) in text  # the one rounding rule (20.55 shows as 20.6)
     apple = "\n".join(p.extract_text() or "" for p in PdfReader(info["companies"]["Apple"]["pdf"]).pages)
     assert HOSTILE_TITLE in apple.replace("\n", " ")  # policy text is text in the PDF too, never markup
-    reader = PdfReader(info["companies"]["Baidu"]["pdf"])
-    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    # Chinese read as a viewer reads it (pypdfium2: pypdf misreads the encoding CMap WeasyPrint writes
+    # for a CID-keyed CFF font, interleaving NULs)
+    text = pdf_text(Path(info["companies"]["Baidu"]["pdf"]))
     assert "百度网盘隐私政策" in text  # the Chinese document title
     assert len(CJK.findall(text)) > 50  # and Chinese evidence
     # drawn in the CJK font the install brings (no system font needed), as distinct glyphs, not boxes

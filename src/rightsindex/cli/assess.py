@@ -9,7 +9,7 @@ import typer
 
 from rich.markup import escape
 
-from .common import ROOT_HELP, _progress, app, err, fail, print_ranking
+from .common import ROOT_HELP, _progress, app, err, fail, on_interrupt, print_ranking
 
 
 @app.command("assess")
@@ -51,6 +51,17 @@ def assess_cmd(
             run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, allow_roots=allow_root)
             return
     t0 = __import__("time").perf_counter()
+    kept = {"assessment": None, "companies": 0, "of": None, "documents": 0}
+    where = db or f"{out_dir / 'rightsindex.sqlite'}"
+
+    def interrupted() -> str:
+        if kept["assessment"] is None:
+            return (f"{kept['documents']} document(s) read so far are recorded in {where} (one transaction each); run the same "
+                    "command again to continue: nothing is read or recorded twice")
+        return (f"{kept['companies']} of {kept['of']} companies graded so far are kept in {where} (assessment "
+                f"#{kept['assessment']}); run the same command again to continue where it stopped: nothing is graded twice")
+
+    on_interrupt(interrupted)
     with _progress() as progress:
         docs = progress.add_task("reading documents", total=None)
         companies = embedding = None
@@ -68,11 +79,13 @@ def assess_cmd(
                 if data["status"] == "error":
                     progress.console.print(f"[red]error[/] {escape(data['company'])}: {escape(data['key'])}: {escape(data['message'])}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
+                kept["documents"] += 1
             elif kind == "stale":
                 progress.console.print(f"{data['decisions']} analyst decision(s) now need re-review: the passages they rest on changed", highlight=False)
             elif kind == "start":
                 progress.update(docs, visible=False)
                 n_companies = data["companies"]
+                kept.update(assessment=data["assessment"], of=n_companies)
             elif kind == "embed_start" and data["tasks"]:
                 embedding = progress.add_task("embedding passages", total=data["tasks"])
             elif kind == "embed":
@@ -87,6 +100,7 @@ def assess_cmd(
                     note = f" (re-graded from run {data['regraded_from']}: {data['kept']} kept, {data['moved']} moved)"
                 progress.console.print(f"graded {data['company']}: {data['judgments']} judgments in {data['seconds']:.1f} s{note}", highlight=False)
                 progress.update(companies, advance=1, description=f"graded {data['company']}")
+                kept["companies"] += 1
             elif kind == "skip":
                 progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
 

@@ -138,7 +138,50 @@ def _flag_stale(store) -> None:
         err.print(f"{n} analyst decision(s) now need re-review: the passages they rest on changed")
 
 
+_interrupt_notes: list = []
+
+
+def on_interrupt(note) -> None:
+    """What to say if Ctrl-C stops the command now: a callable returning one line (what was kept
+    and how to go on); the latest registered is said."""
+    _interrupt_notes.append(note)
+
+
 def run() -> None:
     """The console-script entry point (``rightsindex = "rightsindex.cli:run"``): the commands are
-    registered by importing ``rightsindex.cli``."""
-    app()
+    registered by importing ``rightsindex.cli``.
+
+    Exit statuses: 0 done; 1 only where a command documents it (``watch``: a grade moved;
+    ``assess``: a company had no readable document; ``corpus add``: a document could not be read;
+    ``corpus diff``: the versions differ); 2 every error, an unexpected one included (one line, the
+    traceback with ``RIGHTSINDEX_DEBUG=1``); 130 Ctrl-C, after a line that says what was kept
+    and how to go on."""
+    import os
+    import sys
+
+    import click
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:  # end of input at a prompt
+        err.print("error: aborted (no input)", highlight=False)
+        sys.exit(2)
+    except click.exceptions.ClickException as exc:  # usage errors and the like
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and status 2, never 1 ("a grade moved")
+        if os.environ.get("RIGHTSINDEX_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] internal error: {escape(type(exc).__name__)}: {escape(str(exc)[:500])} "
+                  "(please report it; RIGHTSINDEX_DEBUG=1 shows the traceback)", markup=True, soft_wrap=True)
+        sys.exit(2)
+    if code == 130:
+        note = _interrupt_notes[-1]() if _interrupt_notes else "nothing was changed by this command"
+        err.print(f"interrupted: {note}", highlight=False, soft_wrap=True)
+    sys.exit(code if isinstance(code, int) else 0)

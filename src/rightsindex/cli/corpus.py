@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..formats.visible import reveal_terminal
-from .common import DB_HELP, ROOT_HELP, SafeConsole, _flag_stale, _open_store, _progress, cell, corpus_app, err, fail, out, say
+from .common import DB_HELP, ROOT_HELP, SafeConsole, _flag_stale, _open_store, _progress, cell, corpus_app, err, fail, on_interrupt, out, say
 
 
 @corpus_app.command("add")
@@ -38,6 +38,8 @@ def corpus_add(
     store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
+    on_interrupt(lambda: "the documents read so far are recorded (one transaction each); run the same command again to continue: "
+                         "versions already recorded are not added twice")
     try:
         with open_runner(workers, scheduler, store_url=store_url) as runner, _progress() as progress:
             task = progress.add_task("ingesting", total=total)
@@ -243,6 +245,8 @@ def corpus_import_ota(
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         raise fail(f"--since {since!r}: expected YYYY-MM-DD")
+    on_interrupt(lambda: "the versions recorded so far are kept; run the same command again to continue: versions already "
+                         "stored are not added twice")
     if service is None:
         if company or document:
             raise fail("--company and --document go with --service; to file a whole collection under companies, use --mapping")

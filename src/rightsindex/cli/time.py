@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, cell, err, fail, out
+from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, cell, err, fail, on_interrupt, out
 
 
 def as_of_dates(text: str) -> list[date]:
@@ -56,6 +56,8 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
     from ..run.assessment import AssessError
 
     t0 = time.perf_counter()
+    on_interrupt(lambda: "the dates and companies graded so far are kept in the store; run the same command again to continue "
+                         "where it stopped: nothing is graded twice")
     with _progress() as progress:
         task = progress.add_task("dates", total=None)
 
@@ -191,13 +193,13 @@ def watch_cmd(
         raise fail(str(exc))
     url = db or default_url()
     state = {"moved": False, "failed": False}
+    on_interrupt(lambda: "during a pass: the companies it graded are kept in the store; the next pass continues it and records "
+                         "what moved")
     try:
         _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None, state)
     except KeyboardInterrupt:
         if not state.get("between_passes"):
-            err.print("interrupted during a pass: the companies it graded are kept in the store; the next pass continues it "
-                      "and records what moved", highlight=False)
-            raise typer.Exit(130)
+            raise
         err.print("stopped", highlight=False)
     raise typer.Exit(2 if state["failed"] else 1 if state["moved"] else 0)
 

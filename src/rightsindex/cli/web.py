@@ -16,13 +16,22 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     public: bool = typer.Option(False, "--public", help="Read-only public mode: no sign-in, nothing can be changed."),
     workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="The address people reach the app at (e.g. https://index.example.org), for the feed's links "
+        "(default: $RIGHTSINDEX_BASE_URL; without it links are relative; never taken from a request's Host header)."),
+    forwarded_allow_ips: Optional[str] = typer.Option(
+        None, "--forwarded-allow-ips", metavar="ADDRESSES",
+        help="Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks; default: "
+        "$RIGHTSINDEX_FORWARDED_ALLOW_IPS, else none: the connection's address is the client's)."),
 ) -> None:
     """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API."""
     from ..store import StoreError
     from ..web import serve
 
+    if base_url is not None and not base_url.lower().startswith(("http://", "https://")):
+        raise fail(f"--base-url {base_url!r}: give an http(s) address such as https://index.example.org")
     try:
-        serve(db, host, port, public, workers=workers)
+        serve(db, host, port, public, workers=workers, base_url=base_url, forwarded_allow_ips=forwarded_allow_ips)
     except StoreError as exc:
         raise fail(str(exc))
 

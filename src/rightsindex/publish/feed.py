@@ -50,7 +50,7 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
     fg.author({"name": "rightsindex"})
     fg.generator("rightsindex")
     fg.subtitle("Grades of the Ranking Digital Rights methodology that moved because a policy changed.")
-    if base_url:
+    if base_url is not None:  # "" links relatively (the web app without a configured address)
         fg.link(href=f"{base_url.rstrip('/')}/changes", rel="alternate")
     if self_url:
         fg.link(href=self_url, rel="self")
@@ -77,7 +77,7 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
         fe.summary(reveal(c.comment or ""))
         fe.category(term=reveal(c.direction))
         fe.category(term=reveal(c.company_key))
-        if base_url:
+        if base_url is not None:
             fe.link(href=element_url(base_url, c), rel="alternate")
     return fg.atom_str(pretty=True).decode("utf-8")
 
