@@ -182,7 +182,9 @@ def corpus_diff(
     show_unchanged: bool = typer.Option(False, "--all", help="Also list unchanged passages."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """List the passages added, removed and changed between two versions (word-level marks inside)."""
+    """List the passages added, removed and changed between two versions (word-level marks inside).
+
+    Exit status, as diff(1): 0 the versions read the same, 1 they differ, 2 error."""
     from rich.text import Text
 
     from ..corpus.versions import diff_versions
@@ -213,6 +215,8 @@ def corpus_diff(
                 out.print(t)
             else:
                 out.print((e.new or e.old).text, markup=False, highlight=False)
+    if c["changed"] or c["added"] or c["removed"]:
+        raise typer.Exit(1)
 
 
 @corpus_app.command("import-ota")

@@ -33,7 +33,7 @@ def publish_cmd(
         else:
             result = publish_site(store_url, out_dir, assessment)
     except (PublishError, RunnerError) as exc:
-        raise fail(str(exc), code=1)
+        raise fail(str(exc))
     say(summary(result))
 
 

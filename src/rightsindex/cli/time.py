@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import typer
 from rich.markup import escape
+from rich import box
 from rich.table import Table
 
 from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, cell, err, fail, on_interrupt, out
@@ -24,6 +25,13 @@ def as_of_dates(text: str) -> list[date]:
         return parse_dates(text)
     except HistoryError as exc:
         raise fail(f"--as-of: {exc}")
+
+
+_SHORT = {"no disclosure found": "no discl.", "not selected": "n/s"}
+
+
+def _short(result) -> str:
+    return "N/A" if result is None else _SHORT.get(result, result)
 
 
 def _fmt(v) -> str:
@@ -126,6 +134,7 @@ def compare_cmd(
     every: bool = typer.Option(False, "--all", help="List every element, unchanged ones too (SameAsPrevious = Yes)."),
     company: Optional[List[str]] = typer.Option(None, "--company", help="Only these companies."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+    details: bool = typer.Option(False, "--details", help="Table: add each element's comment and passage diff (several lines each)."),
 ) -> None:
     """List the elements whose answer moved between two assessments: direction, the document versions
     on both sides and the passage-level diff that caused it."""
@@ -142,14 +151,26 @@ def compare_cmd(
         if output:
             raise fail("--format table prints to the terminal; use csv or json with --output")
         title = f"{len(cmp.moved)} element(s) moved from #{cmp.a['id']} ({cmp.a['label']}) to #{cmp.b['id']} ({cmp.b['label']})"
-        table = Table(title=title, title_justify="left", show_lines=True)
-        for col in ("Company", "Level", "Element", "Before → after", "Why"):
-            table.add_column(col, overflow="fold")
+        # one line per element (an 80-column terminal must not get pages per change); --details or
+        # --format csv / json give the comment and the passage diff
+        table = Table(title=cell(title), title_justify="left", show_lines=details, box=None if not details else box.SQUARE)
+        table.add_column("Company", no_wrap=True, overflow="ellipsis", max_width=18)
+        table.add_column("Level", no_wrap=True, overflow="ellipsis", max_width=14)
+        table.add_column("Element", no_wrap=True, overflow="ellipsis", max_width=10)
+        table.add_column("Before → after", no_wrap=not details, overflow="ellipsis" if not details else "fold")
+        if details:
+            table.add_column("Why", overflow="fold")
         for m in (cmp.items if every else cmp.moved):
-            why = m.comment + ("\n" + "\n".join(excerpt(d, 160) for d in m.diff[:2]) if m.diff else "")
-            arrow = f"{m.before or 'N/A'} → {m.after or 'N/A'}" + (f"\n({m.direction})" if m.moved else "")
-            table.add_row(m.company, m.level, m.element_label, arrow, why)
+            arrow = f"{_short(m.before)} → {_short(m.after)}" + (f" ({m.direction})" if m.moved else "")
+            row = [cell(m.company), cell(m.level), cell(m.element), cell(arrow)]
+            if details:
+                why = m.comment + ("\n" + "\n".join(excerpt(d, 160) for d in m.diff[:2]) if m.diff else "")
+                row.append(cell(f"{m.element_label}: {why}"))
+            table.add_row(*row)
         out.print(table)
+        if not details and cmp.moved:
+            err.print("(one line per element; --details adds the comment and the passage diff, --format csv RDR's year-on-year file)",
+                      highlight=False)
         return
     text = yoy_csv(cmp, moved_only=not every) if fmt == "csv" else json.dumps(cmp.as_dict(moved_only=not every), indent=2, ensure_ascii=False) + "\n"
     if output:

@@ -44,12 +44,15 @@ def user_add(
 ) -> None:
     """Add a user; the password is asked for (never passed on the command line)."""
     from ..review import AccountError, add_user
+    from ..review.accounts import ROLES
 
+    if (role or "").strip().lower() not in ROLES:  # before asking for a password
+        raise fail(f"--role {role!r} is not one of: {', '.join(ROLES)}")
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
         add_user(_open_store(db), username, role, password)
     except AccountError as exc:
-        raise fail(str(exc), code=1)
+        raise fail(str(exc))
     say(f"added {username} ({role})")
 
 
