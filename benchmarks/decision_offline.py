@@ -72,7 +72,7 @@ class G:
 
 def evaluate(rows: list[dict], P: np.ndarray, g: G, methodology, partial_rule=None) -> dict:
     from rightsindex.evidence.decision import decide
-    from rightsindex.evidence.judge import credit_class
+    from rightsindex.evidence.judgment import credit_class
 
     out = []
     for r, p in zip(rows, P):
@@ -120,7 +120,7 @@ def main() -> int:
     def line(name, rep):
         print(f"{name:<58} " + "   ".join(f"({k}) {v['agreement']:.3f} κ {v['kappa']:.3f} rec {v['recall']:.2f} prec {v['precision']:.2f} f/p {v['full_partial']:.3f} rev30→{v['review30_after']:.3f}" for k, v in rep.items()))
 
-    from rightsindex.evidence.judge import credit_class
+    from rightsindex.evidence.judgment import credit_class
 
     stored = defaultdict(list)
     for r in rows:

@@ -170,7 +170,7 @@ def main() -> int:
     from rightsindex.evidence import knowledge
     from rightsindex.evidence import train as train_mod
     from rightsindex.evidence.decision import can_earn
-    from rightsindex.evidence.judge import credit_class
+    from rightsindex.evidence.judgment import credit_class
     from rightsindex.evidence.support import MemoryCache, SupportJudge
     from rightsindex.review.queue import REVIEW_BELOW
     from rightsindex.store import Store

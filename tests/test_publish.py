@@ -18,10 +18,11 @@ import pytest
 import yaml
 from markupsafe import escape
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 
+from .cjk import pdf_text, shows_chinese
 from .conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "corpus-2026"
@@ -39,14 +40,6 @@ def _need(module: str):
         if os.environ.get("CI"):
             pytest.fail(f"{module} is needed to publish")
         pytest.skip(f"{module} not installed")
-
-
-def _cjk_font_installed() -> bool:
-    try:
-        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(out.strip())
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +259,7 @@ def test_element_csv_is_rdr_format_and_equals_assess_output(published):
 
 def test_scores_equal_those_of_assess(published):
     site, result = published["site"], published["result"]
-    expected = json.loads(json.dumps(result.scores))  # what pipeline.write_outputs returned
+    expected = json.loads(json.dumps(result.scores))  # what run.outputs.write_outputs returned
     assert json.loads((site / "data" / "scores.json").read_text("utf-8")) == expected
     rows = list(csv.DictReader(io.StringIO((site / "data" / "scores.csv").read_text("utf-8"))))
     seen = 0
@@ -286,9 +279,10 @@ def test_scores_equal_those_of_assess(published):
 
 
 def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypatch):
-    """The site reads element results through pipeline.element_rows, where analysts' final decisions
-    (the review room) replace automated grades: the page, the data files and the scores follow."""
-    from rightsindex import pipeline
+    """The site reads element results through review.results.element_rows, where analysts' final
+    decisions (the review room) replace automated grades: the page, the data files and the scores follow."""
+    from rightsindex.review import results
+    from rightsindex.run.outputs import write_outputs
     from rightsindex.publish.site import publish_site
     from rightsindex.store import Store
 
@@ -299,7 +293,7 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
         "comment": "Analyst: the policy says the opposite <b>here</b>.",
         "evidence": [{"path": "docs/Baidu/baidu-netdisk-privacy-policy-zh.md", "version": 1, "text": "我们不会<i>通知</i>您。"}],
     }
-    monkeypatch.setattr(pipeline, "_overrides", lambda session, aid: {(target["Company"], target["Service"], target["Element"]): decision})
+    monkeypatch.setattr(results, "_overrides", lambda session, aid: {(target["Company"], target["Service"], target["Element"]): decision})
     info = publish_site(published["db"], tmp_path / "site")
     site = tmp_path / "site"
 
@@ -318,7 +312,7 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
     assert (row["Result"], row["Reviewed"]) == ("no", "yes")
     store = Store.open(published["db"])
     try:
-        _, expected = pipeline.write_outputs(store, info["assessment"], tmp_path / "outputs")
+        _, expected = write_outputs(store, info["assessment"], tmp_path / "outputs")
     finally:
         store.close()
     got = json.loads((site / "data" / "scores.json").read_text("utf-8"))
@@ -343,20 +337,14 @@ def test_a_pdf_scorecard_per_company_with_chinese_text(published):
         assert display_score(scores[cid]["total"]) in text  # the one rounding rule (20.55 shows as 20.6)
     apple = "\n".join(p.extract_text() or "" for p in PdfReader(info["companies"]["Apple"]["pdf"]).pages)
     assert HOSTILE_TITLE in apple.replace("\n", " ")  # policy text is text in the PDF too, never markup
-    reader = PdfReader(info["companies"]["Baidu"]["pdf"])
-    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    # Chinese read as a viewer reads it (pypdfium2: pypdf misreads the encoding CMap WeasyPrint writes
+    # for a CID-keyed CFF font, interleaving NULs)
+    text = pdf_text(Path(info["companies"]["Baidu"]["pdf"]))
     assert "百度网盘隐私政策" in text  # the Chinese document title
     assert len(CJK.findall(text)) > 50  # and Chinese evidence
-    fonts = {
-        str(f.get_object().get("/BaseFont"))
-        for p in reader.pages
-        for f in (p.get("/Resources", {}).get("/Font", {}) or {}).values()
-    }
-    if not _cjk_font_installed():
-        if os.environ.get("CI"):
-            pytest.fail("a CJK font is needed (apt fonts-wqy-microhei)")
-        pytest.skip("no CJK font installed: Chinese would render as boxes")
-    assert any(re.search(r"WenQuanYi|CJK|Hei|Song|Ming|Kai", f) for f in fonts), fonts
+    # drawn in the CJK font the install brings (no system font needed), as distinct glyphs, not boxes
+    ok, why = shows_chinese(Path(info["companies"]["Baidu"]["pdf"]))
+    assert ok, why
 
 
 # -- where and what it publishes ----------------------------------------------------------------
@@ -474,7 +462,7 @@ def test_previews_for_review(published):
 def test_a_passage_inside_a_cited_list_keeps_its_anchor_on_the_document_page():
     """A list cited whole (one span) and one of its passages attached by an analyst (a span inside
     it): the page keeps one marked piece with both anchors and both grades, so both links resolve."""
-    from rightsindex.publish.site import _doc_segments
+    from rightsindex.publish.site_views import doc_segments as _doc_segments
 
     text = "Intro. We collect: * names * emails * photos. Other text."
     whole, item = (7, 45), (26, 34)

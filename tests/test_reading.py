@@ -7,7 +7,8 @@ import numpy as np
 from rightsindex.evidence.decision import Candidate, can_earn
 from rightsindex.evidence.grader import Grader
 from rightsindex.evidence.knowledge import capp_reserved, quotes_in
-from rightsindex.evidence.reading import READER_FEATURES, fit_reader, reader_features, reread, unit_labels
+from rightsindex.evidence.reading import READER_FEATURES, reader_features, reread, unit_labels
+from rightsindex.evidence.train import fit_reader
 
 
 def cand(support, similarity=0.7, relevance=1.0, multilingual=False, closeness=0.7):

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
-from .budget import document_budget
+from .extract.budget import document_budget
 from .extract import ExtractError, extract
+from .limits import MAX_DOCUMENT_BYTES
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
 from .versions import latest_version, record_version, sha256, version_with_text
@@ -103,7 +104,7 @@ def upsert_document(session: Session, company: Company, spec: DocumentSpec) -> D
     return doc
 
 
-MAX_BYTES = 20 * 2**20  # same cap as the fetcher's default
+MAX_BYTES = MAX_DOCUMENT_BYTES  # same cap as the fetcher's default
 
 
 def read_local(spec: DocumentSpec, max_bytes: int = MAX_BYTES) -> bytes:
@@ -233,7 +234,8 @@ def ingest_document(store: Store, company_key: str, spec: DocumentSpec, *, raw: 
 
 def ingest_task(store_url: str, company_key: str, spec: DocumentSpec, raw: bytes | None, allow_private: bool = False) -> DocumentOutcome:
     """One document, on a worker: the store and (for URLs) a fetcher are the worker's own."""
-    from ..runner import task_fetcher, task_store
+    from .fetch import task_fetcher
+    from ..store.tasks import task_store
 
     fetcher = task_fetcher(allow_private) if raw is None and spec.path is None else None
     return ingest_document(task_store(store_url), company_key, spec, raw=raw, fetcher=fetcher)
@@ -250,7 +252,7 @@ def ingest_manifest(
     on_document: Callable[[DocumentOutcome], None] | None = None,
 ) -> IngestReport:
     """Ingest every document, each in its own short transaction, so that one failure loses nothing
-    else. With a ``runner`` (see :mod:`rightsindex.runner`), documents are read and extracted as
+    else. With a ``runner`` (see :mod:`rightsindex.run.runner`), documents are read and extracted as
     one task each, on the runner's workers (local files are read here and sent with the task;
     URLs are fetched by the worker, with the same guards, ``allow_private`` included); the report
     lists outcomes in manifest order either way.

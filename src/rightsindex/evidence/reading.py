@@ -8,7 +8,7 @@ elsewhere for the same element says more: a passage that reads like the disclosu
 for that question at *other* companies, and that the judge reads as answering it, is an answer
 (AUC 0.95 on the same pairs). The reader is a small calibrated logistic model over what was read
 of one candidate unit (``READER_FEATURES``), trained in ``train.cross_validate`` on the pack's
-units, company-split:
+units, company-split (``train.fit_reader``):
 
 - positives: units holding a passage RDR's researchers quoted for a credit answer;
 - negatives: every candidate unit read at a level where RDR answered "no disclosure found" (RDR
@@ -85,11 +85,4 @@ def unit_labels(cands: Sequence, gold_result: str | None, quoted: Sequence[bool]
     return [None] * len(cands)
 
 
-def fit_reader(X: np.ndarray, y: np.ndarray, C: float = 1.0):
-    """A calibrated, class-balanced logistic reader (``grader.LinearModel``)."""
-    from .grader import LinearModel
-
-    return LinearModel(features=READER_FEATURES, classes=READER_CLASSES, C=C).fit(X, np.where(np.asarray(y) > 0, "answers", "none"), class_weight="balanced")
-
-
-__all__ = ["READER_FEATURES", "READER_CLASSES", "fit_reader", "reader_features", "reread", "unit_labels"]
+__all__ = ["READER_FEATURES", "READER_CLASSES", "reader_features", "reread", "unit_labels"]

@@ -35,7 +35,8 @@ from ..methodology import Methodology
 from ..store import Store
 from .features import PASSAGE_FEATURES, PassageScores, passage_scores
 from .grader import Grader, LinearModel
-from .judge import Judgment, grade_company
+from .judgment import Judgment
+from .judge import grade_company
 from .knowledge import RESULT_CLASSES, Knowledge
 from .passages import CompanyPassages, embed_company, load_company_passages
 
@@ -277,6 +278,14 @@ def quoted_flags(pack: Pack, cp: CompanyPassages, key: tuple[str, str, str], can
     return out
 
 
+def fit_reader(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> LinearModel:
+    """The reader (``reading``): a calibrated, class-balanced logistic model over
+    ``reading.READER_FEATURES``; ``y`` is 1 for a unit that answers, 0 for one that does not."""
+    from .reading import READER_CLASSES, READER_FEATURES
+
+    return LinearModel(features=READER_FEATURES, classes=READER_CLASSES, C=C).fit(X, np.where(np.asarray(y) > 0, "answers", "none"), class_weight="balanced")
+
+
 def cross_validate(
     pack: Pack, methodology: Methodology, kn: Knowledge, *, C_grade: float = 0.3, cited_weight: float = 1.0, log: Callable = print,
     judge=None, reader: bool = True,
@@ -289,7 +298,7 @@ def cross_validate(
     by a reader that saw it, and no fold's decision model learns from features its held-out
     company's units shaped."""
     from .decision import with_reading
-    from .reading import fit_reader, reader_features, reread, unit_labels
+    from .reading import reader_features, reread, unit_labels
     from .support import MemoryCache, SupportJudge
 
     judge = judge or SupportJudge.default(cache=MemoryCache())
@@ -474,7 +483,7 @@ def tune_override(
     cross-validated judgments: the highest agreement with RDR on rows that have a previous
     answer, ties going to the more conservative threshold (a pack has one version per document,
     so nothing tells the grader which documents changed)."""
-    from .judge import credit_class
+    from .judgment import credit_class
 
     rows = [(g, priors[(g.company, g.level, g.element)]) for g in gold if (g.company, g.level, g.element) in priors]
     scores: dict[float, float] = {}

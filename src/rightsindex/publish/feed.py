@@ -1,11 +1,7 @@
-"""The feed of grade-affecting changes: an Atom feed and a JSON list (``watch`` writes both; the
-web app serves the same at ``/changes.atom`` and ``/api/changes``).
+"""The feed of grade-affecting changes (``timeline.feed``) written as an Atom feed and a JSON list
+(``watch`` writes both; the web app serves the same at ``/changes.atom`` and ``/api/changes``).
 
-One entry per element whose answer moved between two passes: company, level, element, before →
-after, the document whose change moved it, a diff excerpt, and RDR-style comment. Entries come
-from the ``grade_change`` table (``store.models.GradeChange``), newest first.
-
-    entries = recent_changes(session, limit=100)
+    entries = timeline.feed.recent_changes(session, limit=100)
     atom = atom_feed(entries, title="rightsindex: grade changes", feed_id="…", base_url="https://…")
 """
 
@@ -17,50 +13,13 @@ from datetime import datetime, timezone
 from typing import Iterable
 from urllib.parse import quote
 
-from sqlalchemy import select
-
+from ..formats.visible import reveal
 from ..store.models import GradeChange
+from ..timeline.feed import change_dict, utc
 
-__all__ = ["atom_feed", "change_dict", "changes_json", "recent_changes"]
+__all__ = ["atom_feed", "changes_json", "feed_id_for"]
 
 ARROW = "→"
-
-
-def recent_changes(session, *, limit: int = 200, manifest_path: str | None = None, company: str | None = None) -> list[GradeChange]:
-    q = select(GradeChange)
-    if manifest_path is not None:
-        q = q.where(GradeChange.manifest_path == manifest_path)
-    if company is not None:
-        q = q.where(GradeChange.company_key == company)
-    return list(session.scalars(q.order_by(GradeChange.at.desc(), GradeChange.id.desc()).limit(limit)))
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-
-
-def change_dict(c: GradeChange) -> dict:
-    """One change as plain data (the JSON list, the API, the web page)."""
-    detail = dict(c.detail or {})
-    return {
-        "id": c.id,
-        "at": _utc(c.at).isoformat(),
-        "assessment": c.assessment_id,
-        "previous_assessment": c.previous_assessment_id,
-        "company": c.company_key,
-        "level": c.level,
-        "element": c.element,
-        "label": detail.get("label", c.element),
-        "before": c.before,
-        "after": c.after,
-        "direction": c.direction,
-        "document": c.document,
-        "comment": c.comment,
-        "excerpt": c.excerpt,
-        "before_versions": detail.get("before_versions", []),
-        "after_versions": detail.get("after_versions", []),
-        "diff": detail.get("diff", []),
-    }
 
 
 def changes_json(entries: Iterable[GradeChange]) -> str:
@@ -79,30 +38,33 @@ def element_url(base_url: str, c: GradeChange) -> str:
 
 
 def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url: str | None = None, self_url: str | None = None) -> str:
-    """An Atom 1.0 document (RFC 4287) of the given changes, newest first (feedgen)."""
+    """An Atom 1.0 document (RFC 4287) of the given changes, newest first (feedgen). Every text is
+    revealed (``formats.visible``): a control character, which XML does not allow, or a
+    bidirectional override in a company id or a comment is shown as ``[U+XXXX]``, never breaks
+    the feed and never reads as something else."""
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.id(feed_id)
-    fg.title(title)
+    fg.title(reveal(title))
     fg.author({"name": "rightsindex"})
     fg.generator("rightsindex")
     fg.subtitle("Grades of the Ranking Digital Rights methodology that moved because a policy changed.")
-    if base_url:
+    if base_url is not None:  # "" links relatively (the web app without a configured address)
         fg.link(href=f"{base_url.rstrip('/')}/changes", rel="alternate")
     if self_url:
         fg.link(href=self_url, rel="self")
     fg.language("en")
-    newest = max((_utc(c.at) for c in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
+    newest = max((utc(c.at) for c in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
     fg.updated(newest)
     # feedgen lists entries in reverse order of addition: add oldest first so the newest leads
-    for c in sorted(entries, key=lambda c: (_utc(c.at), c.id)):
+    for c in sorted(entries, key=lambda c: (utc(c.at), c.id)):
         d = change_dict(c)
         fe = fg.add_entry()
         fe.id(uuid.uuid5(uuid.NAMESPACE_URL, f"{feed_id}/change/{c.id}").urn)
-        fe.title(_title(c, d["label"]))
-        fe.updated(_utc(c.at))
-        fe.published(_utc(c.at))
+        fe.title(reveal(_title(c, d["label"])))
+        fe.updated(utc(c.at))
+        fe.published(utc(c.at))
         body = [c.comment]
         if c.excerpt:
             body.append(c.excerpt)
@@ -111,11 +73,11 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
                 return "; ".join(f"{v['title']} v{v['version']} ({v['date']})" for v in items) or "—"
 
             body.append(f"Versions: {vs(d['before_versions'])} {ARROW} {vs(d['after_versions'])}")
-        fe.content("\n\n".join(body), type="text")
-        fe.summary(c.comment)
-        fe.category(term=c.direction)
-        fe.category(term=c.company_key)
-        if base_url:
+        fe.content(reveal("\n\n".join(str(b) for b in body)), type="text")
+        fe.summary(reveal(c.comment or ""))
+        fe.category(term=reveal(c.direction))
+        fe.category(term=reveal(c.company_key))
+        if base_url is not None:
             fe.link(href=element_url(base_url, c), rel="alternate")
     return fg.atom_str(pretty=True).decode("utf-8")
 
