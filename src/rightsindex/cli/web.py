@@ -17,7 +17,10 @@ def serve_cmd(
     public: bool = typer.Option(False, "--public", help="Read-only public mode: no sign-in, nothing can be changed."),
     workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
 ) -> None:
-    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API."""
+    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API.
+
+    Shows the latest finished assessment of the current policies unless another is chosen
+    (?assessment=ID; as-of assessments only so); every page says which policies it shows."""
     from ..store import StoreError
     from ..web import serve
 
