@@ -48,12 +48,13 @@ def assessment_day(a: Assessment) -> date:
 
 
 def shown(a: Assessment) -> dict:
-    """Which policies an assessment shows, as data and in words: ``{"as_of", "day", "text"}``
-    (``as_of`` null unless it is an ``--as-of`` assessment)."""
+    """Which policies an assessment shows, as data and in words: ``{"as_of", "day", "short",
+    "text"}`` (``as_of`` null unless it is an ``--as-of`` assessment; ``short`` without the id)."""
     day = assessment_day(a).isoformat()
     if a.as_of is not None:
-        return {"as_of": day, "day": day, "text": f"policies in force on {day} (as-of assessment #{a.id})"}
-    return {"as_of": None, "day": day, "text": f"policies current on {day} (assessment #{a.id} of the latest versions)"}
+        return {"as_of": day, "day": day, "short": f"policies in force on {day}", "text": f"policies in force on {day} (as-of assessment #{a.id})"}
+    return {"as_of": None, "day": day, "short": f"policies current on {day}",
+            "text": f"policies current on {day} (assessment #{a.id} of the latest versions)"}
 
 
 def label(a: Assessment) -> str:

@@ -70,7 +70,8 @@ def router(ctx) -> APIRouter:
     def assessments(request: Request):
         require_viewer(ctx, request)
         with store.session() as s:
-            return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"]), "as_of": _iso(a["as_of"])}
+            return [{**{k: v for k, v in a.items() if k != "policies"}, "created_at": _iso(a["created_at"]),
+                     "finished_at": _iso(a["finished_at"]), "as_of": _iso(a["as_of"])}
                     for a in data.assessments(s)]
 
     @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")

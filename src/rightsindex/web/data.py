@@ -56,6 +56,7 @@ def assessment_info(a: Assessment, companies: list[str]) -> dict:
         "index": a.index,
         "as_of": a.as_of,
         "shows": shown(a)["text"],
+        "policies": shown(a)["short"],
         "methodology": a.methodology,
         "status": a.status,
         "created_at": a.created_at,
