@@ -1,30 +1,34 @@
 """Why an answer moved: the version that made the move, the passage that moved it — or, when that
 passage did not change the way the move goes, that the move is the grader's reading.
 
-**The passage a move rests on.** An answer that says something (yes, partial, no) cites first the
-passage that earns it (``evidence.decision``). A move towards more disclosure (an improvement;
-for a reversed element, a decline) rests on the *later* answer's first passage, which the text
-must have added; a move towards less rests on the *earlier* answer's first passage, which the
-text must have taken away. A move between two answers of the same score (no ↔ no disclosure
-found) rests on the first passage of the answer that says something.
+**The passage a move rests on** (``rests_on``). An answer that says something (yes, partial, no)
+cites first the passage that earns it (``evidence.decision``). When one of the two answers says
+something and the other found nothing, the move rests on the first passage of the one that says
+something: the text must have added it (a later answer's) or taken it away (an earlier one's).
+Between full and partial credit, a gain rests on the later answer's passage and a loss on the
+earlier one's; otherwise (a refusal now, a reversed element) on the later answer's.
 
 **Did the text move it?** That passage is looked up on the other side (``regrade.Side.holds``,
 by substance) and, where it is not there, in the passage diff between the two versions of its
 document (``corpus.versions.diff_versions``): added, removed, or re-worded with words added or
 taken away. The text explains the move only when it changed the way the move goes: words added
-for a move towards more disclosure, words taken away for one towards less. Otherwise — the
-passage is unchanged, or it only gained words while the answer lost credit (or the reverse) —
-the explanation says that the move is the grader's reading, and names what changed nearby.
+for a passage the later answer rests on, words taken away for one the earlier answer rests on.
+Otherwise — the passage is unchanged, or it only gained words while the answer lost credit (or
+the reverse) — the explanation says that the move is the grader's reading, and names what
+changed nearby (the first other cited passage that changed: why the grader read again).
 
 **The version that made it.** Between the two sides a document may have several versions (an
-as-of series, a comparison of two editions); the move is credited to the version from which the
-passage is there (added) or gone (removed) for good, not to the last one.
+as-of series, two editions): the move is credited to the first version from which one of the
+sentences the change added (or took away) is there (or gone) for good — ``until`` names the last
+version that changed the passage again, when another did. ``compare`` first narrows the two
+sides to the two gradings in between (if any) across which the answer took its later value.
 
     texts = Texts(session)
     why = because(texts, before="partial", after="no disclosure found", direction="declined",
                   old_items=..., new_items=..., old=old_side, new=new_side)
     why["kind"]          # "text" or "reading"
-    sentence(why)        # "after the 2021-08-19 update of the … (version 2) removed: “…”."
+    sentence(why)        # " after the 2021-08-19 update of the … (version 2) removed: “…”."
+    reason(why)          # "WeChat Privacy Policy (version 2, 2021-08-19) no longer contains …"
 """
 
 from __future__ import annotations
