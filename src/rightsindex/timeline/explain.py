@@ -190,11 +190,13 @@ def turn(texts: Texts, item: dict, side: str, old, new) -> dict:
     base = {"document": key, "title": title, "side": side,
             "from": {"version": o.seq, "date": o.when.isoformat()} if o else None,
             "to": {"version": n.seq, "date": n.when.isoformat()} if n else None}
-    if o is None or n is None:  # the whole document came or went
-        out.update(status="added" if o is None else "removed", entries=[{**base, "status": "added" if o is None else "removed",
-                   "old": text if side == "old" else None, "new": text if side == "new" else None, "inline": []}])
-        out["added" if o is None else "removed"] = " ".join(plain(text).split())
-        out["version"] = {"document": key, "title": title, "version": doc.seq, "version_id": doc.version_id, "date": doc.when.isoformat()}
+    if o is None or n is None:  # one side has no version of the document (it came or went, or an earlier edition's CSV)
+        status = "added" if side == "new" else "removed"
+        out.update(status=status, entries=[{**base, "status": status, "old": text if side == "old" else None,
+                                            "new": text if side == "new" else None, "inline": []}])
+        out[status] = " ".join(plain(text).split())
+        if doc is not None:
+            out["version"] = {"document": key, "title": title, "version": doc.seq, "version_id": doc.version_id, "date": doc.when.isoformat()}
         return out
     scored = []
     for entry in texts.changes(o.version_id, n.version_id):
