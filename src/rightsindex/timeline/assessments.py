@@ -5,8 +5,8 @@ that speaks for a date, and the one before it for a company.
   any other grades the versions current when it ran, so it shows the policies of the day it was
   made. ``shown`` says so in words, for every page, CSV and PDF.
 - **The default.** What ``serve``, ``publish`` and the API show when no assessment is named: the
-  latest finished assessment of the current versions (not ``--as-of``, at least one company
-  graded). As-of assessments (``assess --as-of``, ``history``) are shown only when named
+  latest finished full assessment of the current versions (not ``--as-of``, at least one company
+  graded, no document left unread unless every one left one). As-of assessments (``assess --as-of``, ``history``) are shown only when named
   (``--assessment ID``, ``?assessment=ID``).
 - **A date.** ``resolve_assessment("2025-12-31")`` is the as-of assessment of that date, else the
   assessment whose graded versions were all in force that day (of several, the latest), by the
@@ -63,17 +63,22 @@ def label(a: Assessment) -> str:
 
 
 def default_assessment(session, *, edition: str | None = None, finished: bool = True) -> Assessment | None:
-    """The latest assessment of the current versions (not ``--as-of``) that graded a company:
-    finished ones only, unless ``finished`` is false (then a running one when none is finished)."""
+    """The latest full assessment of the current versions: not ``--as-of``, at least one company
+    graded, every document of its manifest read (a pass whose fetch failed is
+    ``meta["incomplete"]``; when every one is, the latest of them). Finished ones only, unless
+    ``finished`` is false (then a running one when none is finished)."""
     q = select(Assessment).where(Assessment.as_of.is_(None), Assessment.id.in_(select(CompanyRun.assessment_id)))
     if edition:
         q = q.where(Assessment.index == edition)
-    done = session.scalars(
-        q.where(Assessment.status == "done").order_by(Assessment.finished_at.desc(), Assessment.id.desc())
-    ).first()
+
+    def full(rows) -> Assessment | None:
+        rows = list(rows)
+        return next((a for a in rows if not (a.meta or {}).get("incomplete")), rows[0] if rows else None)
+
+    done = full(session.scalars(q.where(Assessment.status == "done").order_by(Assessment.finished_at.desc(), Assessment.id.desc())))
     if done is not None or finished:
         return done
-    return session.scalars(q.order_by(Assessment.id.desc())).first()
+    return full(session.scalars(q.order_by(Assessment.id.desc())))
 
 
 def as_of_list(session, limit: int = 5) -> str:
