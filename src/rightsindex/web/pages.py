@@ -75,7 +75,7 @@ def router(ctx) -> APIRouter:
             items = sorted(present, key=lambda i: i[sort], reverse=desc) + missing
         chart = grouped_bars(
             [BarGroup(i["label"], {"total": i["total"], "G": i["G"], "F": i["F"], "P": i["P"]}, u_company(i["key"], a_id)) for i in items],
-            title=f"Scores by company, {a_index or 'assessment ' + str(a_id)} (0–100)",
+            title=f"Scores by company, {a_index or 'assessment ' + str(a_id)}: {(data.shows(a_id) or {}).get('text', '')} (0–100)",
         )
         editions = sorted({x["index"] for x in assessments if x["index"]}, reverse=True)
         return render(
