@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .common import DB_HELP, ROOT_HELP, _flag_stale, _open_store, _progress, corpus_app, err, fail, out
+from ..formats.visible import reveal_terminal
+from .common import DB_HELP, ROOT_HELP, SafeConsole, _flag_stale, _open_store, _progress, cell, corpus_app, err, fail, on_interrupt, out, say
 
 
 @corpus_app.command("add")
@@ -38,20 +38,22 @@ def corpus_add(
     store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
+    on_interrupt(lambda: "the documents read so far are recorded (one transaction each); run the same command again to continue: "
+                         "versions already recorded are not added twice")
     try:
         with open_runner(workers, scheduler, store_url=store_url) as runner, _progress() as progress:
             task = progress.add_task("ingesting", total=total)
 
             def on_document(o) -> None:
                 if o.status == "error":
-                    progress.console.print(f"[red]error[/] {escape(f'{o.company}: {o.key}: {o.message}')}", markup=True, highlight=False)
+                    progress.console.print(f"[red]error[/] {escape(o.company)}: {escape(o.key)}: {escape(o.message)}", markup=True, highlight=False)
                 progress.update(task, advance=1, description=f"{o.company}")
 
             report = ingest_manifest(store, manifest, runner=runner, store_url=store_url, allow_private=allow_private, on_document=on_document)
     except RunnerError as exc:
         raise fail(str(exc))
     _flag_stale(store)
-    print(report.summary())
+    say(report.summary())
     if report.errors:
         raise typer.Exit(1)
 
@@ -81,16 +83,16 @@ def corpus_list(
             latest = current_version(d.versions)
             table.add_row(
                 str(d.id),
-                d.company.key,
-                d.key,
-                d.type or "",
+                cell(d.company.key),
+                cell(d.key),
+                cell(d.type),
                 str(len(d.versions)),
                 str(latest.version_date or latest.recorded_at.date()) if latest else "",
                 (latest.language or "") if latest else "",
                 str(len(latest.passages)) if latest else "0",
             )
     # piped into a file or another program, the table takes the width it needs: ids stay whole
-    (out if out.is_terminal else Console(width=10_000, highlight=False)).print(table)
+    (out if out.is_terminal else SafeConsole(width=10_000, highlight=False, markup=False)).print(table)
 
 
 def _find_document(s, ref: str):
@@ -154,7 +156,7 @@ def corpus_show(
     with store.session() as s:
         doc = _find_document(s, document)
         v = _find_version(doc, version)
-        out.print(f"[bold]{doc.title}[/] — {doc.company.key}: {doc.key}", markup=True)
+        out.print(f"[bold]{escape(doc.title or '')}[/] — {escape(doc.company.key)}: {escape(doc.key)}", markup=True)
         if doc.url:
             out.print(f"url: {doc.url}")
         out.print(f"levels: {', '.join(doc.levels) if doc.levels else 'all'}; type: {doc.type or '-'}")
@@ -169,7 +171,7 @@ def corpus_show(
                 out.print(f"[{p.seq}] {p.start}-{p.end} {p.kind} {p.language or ''} | {p.heading}", style="dim", markup=False)
                 out.print(p.text, markup=False, highlight=False)
         else:
-            sys.stdout.write(v.text + "\n")
+            sys.stdout.write(reveal_terminal(v.text) + "\n")
 
 
 @corpus_app.command("diff")
@@ -180,7 +182,10 @@ def corpus_diff(
     show_unchanged: bool = typer.Option(False, "--all", help="Also list unchanged passages."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """List the passages added, removed and changed between two versions (word-level marks inside)."""
+    """List the passages added, removed and changed between two versions (word-level marks inside).
+
+    Exit status, as diff(1): 0 the versions read the same, 1 they differ, 2 error (versions too large
+    to diff included: over the size or time budget of corpus/limits.py)."""
     from rich.text import Text
 
     from ..corpus.diff import DiffTooLarge
@@ -196,7 +201,7 @@ def corpus_diff(
             raise fail(f"{doc.key}: versions {old.seq} and {new.seq}: {exc}")
         c = d.counts()
         out.print(
-            f"[bold]{doc.company.key}: {doc.key}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
+            f"[bold]{escape(doc.company.key)}: {escape(doc.key)}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
             f" → {new.seq} ({new.version_date or new.recorded_at.date()})",
             markup=True,
         )
@@ -209,12 +214,14 @@ def corpus_diff(
             if e.status == "changed":
                 t = Text()
                 for op, chunk in e.inline:
-                    t.append(chunk, style="red strike" if op < 0 else "green underline" if op > 0 else "")
+                    t.append(reveal_terminal(chunk), style="red strike" if op < 0 else "green underline" if op > 0 else "")
                 if not out.is_terminal:
-                    t = Text("".join(f"[-{c}-]" if op < 0 else f"{{+{c}+}}" if op > 0 else c for op, c in e.inline))
+                    t = Text(reveal_terminal("".join(f"[-{c}-]" if op < 0 else f"{{+{c}+}}" if op > 0 else c for op, c in e.inline)))
                 out.print(t)
             else:
                 out.print((e.new or e.old).text, markup=False, highlight=False)
+    if c["changed"] or c["added"] or c["removed"]:
+        raise typer.Exit(1)
 
 
 @corpus_app.command("import-ota")
@@ -251,6 +258,8 @@ def corpus_import_ota(
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         raise fail(f"--since {since!r}: expected YYYY-MM-DD")
+    on_interrupt(lambda: "the versions recorded so far are kept; run the same command again to continue: versions already "
+                         "stored are not added twice")
     if service is None:
         if company or document:
             raise fail("--company and --document go with --service; to file a whole collection under companies, use --mapping")
@@ -289,7 +298,7 @@ def corpus_import_ota(
         err.print(f"skipped {sk.commit[:10]} {when} {sk.subject[:200]!r}: {sk.reason}", highlight=False, markup=False)
     for line in result.refused:
         err.print(f"refused {line}", highlight=False, markup=False)
-    print(
+    say(
         f"{company or service}: {result.key}: {len(versions)} versions read, new versions: {result.added},"
         f" already stored: {result.existing}, skipped: {len(skipped)}" + (f", refused: {len(result.refused)}" if result.refused else "")
     )
@@ -334,7 +343,7 @@ def _import_collection(path, mapping, terms_type, since_date, min_chars, company
     refused = sum(len(r.refused) for r in results)
     results = [r for r in results if not r.problem]
     companies = {r.company for r in results}
-    print(
+    say(
         f"{len(results)} documents of {len(companies)} companies: {sum(r.read for r in results)} versions read,"
         f" new versions: {sum(r.added for r in results)}, already stored: {sum(r.existing for r in results)},"
         f" skipped commits: {sum(r.skipped for r in results)}"
@@ -375,6 +384,6 @@ def corpus_ota_manifest(
         err.print(f"skipped {line}", highlight=False, markup=False)
     for line in summary.skipped:
         err.print(f"left out {line}", highlight=False, markup=False)
-    print(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
+    say(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
 
 

@@ -11,11 +11,17 @@ a back-filled history) is appended with the next ``seq`` but takes its place by 
 
 Diffs live in ``diff`` (imported here for the callers that know them from here).
 
-Never twice. A text already recorded for the document is not recorded again: re-reading an older
-copy of a policy adds nothing. The one exception is a revert observed with a date: the text of an
-earlier version coming back, dated after the current version (``A → B → A`` in a dated history;
-within one day, recorded later when the source gives the time, as Open Terms Archive commits do),
-is a new version, since from then on the document reads ``A`` again.
+Never twice, except a revert. The current text read again adds nothing, and neither does an older
+copy of a policy with its own date earlier than the current version's (an older manifest run
+again). A text of an earlier version that *comes back* is a new version, since from then on the
+document reads it again (``A → B → A``):
+
+- with a date after the current version's (a dated history; within one day, recorded later when
+  the source gives the time, as Open Terms Archive commits do);
+- without a date (a page fetched again, a file without ``version_date``): it is what the document
+  says now, in force from its recording. Unless every version after the earlier one with this
+  text only re-read it differently (``extraction_only``: the same raw bytes, or a change its
+  source marks as extraction-only): then the text is the same document content, not a revert.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ __all__ = [
     "current_versions",
     "diff_passages",
     "diff_versions",
+    "extraction_only",
     "in_force_date",
     "latest_version",
     "order_key",
@@ -105,6 +112,29 @@ def version_with_text(session: Session, document: Document, digest: str) -> Vers
     ).first()
 
 
+def extraction_only(version: Version, before: Version) -> bool:
+    """Whether ``version`` differs from the one before it only by extraction: the same raw bytes
+    read again (a changed extractor), or a version its source marks as an extraction change
+    (Open Terms Archive's "Refilter" / "Apply technical or declaration upgrade")."""
+    if version.raw_sha256 and version.raw_sha256 == before.raw_sha256:
+        return True
+    return (version.meta or {}).get("event") == "extraction"
+
+
+def _comes_back(versions: Sequence[Version], digest: str, version_date: date | None, recorded_at: datetime | None) -> bool:
+    """Whether a text recorded before, read again, is a revert to record (see the module's notes)."""
+    chain = sorted(versions, key=order_key)
+    current = chain[-1]
+    if current.text_sha256 == digest:
+        return False
+    if version_date is not None:  # dated: only when later than the current version
+        return version_date > in_force_date(current) or (
+            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
+        )
+    last = max(i for i, v in enumerate(chain) if v.text_sha256 == digest)
+    return not all(extraction_only(chain[k], chain[k - 1]) for k in range(last + 1, len(chain)))
+
+
 def store_blob(session: Session, data: bytes) -> str:
     digest = sha256(data)
     if session.get(Blob, digest) is None:
@@ -130,7 +160,7 @@ def record_version(
     """Append ``text`` as a version of the document unless that text is recorded already.
 
     Returns the new version, or ``None`` when the text is known (see the module's notes: a text
-    recorded before comes back as a new version only as a dated revert). The version takes its
+    recorded before is a new version only when it comes back after another). The version takes its
     place among the others by ``version_date`` (else ``recorded_at``). The caller owns the
     transaction (one per document), so a failure leaves nothing half-written. ``passages``: the
     text's ``segment()`` when the caller computed it before the transaction (so that no write
@@ -138,15 +168,8 @@ def record_version(
     """
     digest = sha256(text)
     if version_with_text(session, document, digest) is not None:
-        current = latest_version(session, document)
-        if current is None or current.text_sha256 == digest or version_date is None:
-            return None
-        # a dated revert: later than the current version (by day; within a day, by the time of
-        # recording when the source gives one, as an Open Terms Archive commit does)
-        later = version_date > in_force_date(current) or (
-            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
-        )
-        if not later:
+        known = list(session.scalars(select(Version).where(Version.document_id == document.id)))
+        if not _comes_back(known, digest, version_date, recorded_at):
             return None
     seq = (session.scalar(select(func.max(Version.seq)).where(Version.document_id == document.id)) or 0) + 1
     version = Version(

@@ -1,6 +1,6 @@
 """``publish``: one assessment as a self-contained static site, data files and PDF scorecards.
 
-    publish_site("sqlite:///out/rightsindex.sqlite", Path("site"))            # latest finished assessment
+    publish_site("sqlite:///out/rightsindex.sqlite", Path("site"))            # latest of the current versions
     publish_site("postgresql+psycopg://…", Path("site"), assessment_id=3)
 
 Writes::
@@ -25,16 +25,15 @@ win) and scores from the same functions as ``assess``'s outputs, so the publishe
 of ``run.outputs.write_outputs``. This module computes no grade. What the site shows is read by
 ``site_data``; the views of a company are built by ``site_views``.
 
-The site is built in a temporary folder next to ``out`` and moved into place at the end: a failure
-leaves the previous publication (or nothing), never half a site. An existing ``out`` is replaced only
+The site is built in a locked folder next to ``out`` and moved into place at the end (``staging``): a
+failure leaves the previous publication (or nothing), never half a site, and the copies a killed
+``publish`` left are removed by the next one that succeeds. An existing ``out`` is replaced only
 when it is an earlier publication (it holds ``site.json``) or empty.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -45,10 +44,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from .. import methodology as methodology_mod
-from ..formats.files import umask
+from ..formats.visible import revealed
 from .text import display
 from ..methodology import Methodology
 from .site_data import CompanyInfo, PublishError, collect_site
+from .staging import clean_stale, staging_dir, swap
 from .site_views import (
     BANDS,
     RESULT_LABEL,
@@ -99,6 +99,7 @@ def _env():
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=revealed,  # control, bidirectional and zero-width characters shown as [U+XXXX]
     )
     env.filters["score"] = fmt
     env.filters["band"] = band
@@ -126,7 +127,7 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     ranked = [companies[k] for k in sj["companies"] if k in companies]
     site = {
         "index": info["index"],
-        "title": f"rightsindex {info['index']}".strip(),
+        "title": (f"rightsindex {info['index']}".strip() + (f", as of {info['as_of']}" if info.get("as_of") else "")),
         "methodology": meth,
         "assessment": info,
         "generated": generated,
@@ -298,9 +299,11 @@ def _check_target(out: Path, store_url: str) -> None:
 
 
 def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *, runner=None) -> dict:
-    """Publish one assessment (default: the latest finished one) as a static site in ``out``.
+    """Publish one assessment as a static site in ``out``: by default the latest finished
+    assessment of the current versions (an ``--as-of`` one only when named); every page, CSV and
+    PDF says which policies it shows.
 
-    Returns ``{"out", "assessment", "index", "methodology", "companies": {id: {"label", "page",
+    Returns ``{"out", "assessment", "index", "methodology", "as_of", "shows", "companies": {id: {"label", "page",
     "pdf", "total"}}, "files": {"index", "element-scores.csv", "scores.csv", "scores.json"}, "pages",
     "seconds"}`` with absolute paths. Raises :class:`PublishError` when there is nothing to publish
     or ``out`` must not be replaced; on any error the previous ``out`` is left as it was. With a
@@ -321,21 +324,18 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
     finally:
         store.close()
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publishing-", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; the site is made like any folder
+    with staging_dir(out) as tmp:
         manifest = _build(tmp, info, meth, sj, files, companies, runner=runner)
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        swap(tmp, out)
+    clean_stale(out)  # copies that killed publications left beside it
 
     return {
         "out": str(out),
         "assessment": info["id"],
         "index": info["index"],
         "methodology": info["methodology"],
+        "as_of": info["as_of"],
+        "shows": info["shows"],
         "companies": {
             cid: {**v, "page": str(out / v["page"]), "pdf": str(out / v["pdf"]), "total": sj["companies"][cid]["total"]}
             for cid, v in manifest["companies"].items()
@@ -346,25 +346,9 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
     }
 
 
-def _swap(tmp: Path, out: Path) -> None:
-    """Move the finished site into place; an earlier publication is replaced as a whole."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    old.rmdir()
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def summary(result: dict) -> str:
     """A few lines for the command line about what :func:`publish_site` wrote."""
-    lines = [f"published assessment #{result['assessment']} ({result['index']}, {result['methodology']}): "
+    lines = [f"published assessment #{result['assessment']} ({result['index']}, {result['methodology']}; {result['shows']}): "
              f"{len(result['companies'])} companies, {result['pages']} pages in {result['seconds']:.1f} s"]
     lines.append(f"site: {result['files']['index']}")
     lines.append(f"data: {Path(result['files']['element-scores.csv']).parent}")

@@ -71,7 +71,10 @@ def _sha(*parts: str | bytes) -> str:
 
 
 def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str, tuple | None]], model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
-    doc_part = json.dumps(sorted((k, v[1], v[2]) for k, v in versions.items()))
+    """What a company's run depends on: its lineage and its documents' versions (the versions
+    themselves, not only their texts: a text that came back after a revert is another version,
+    graded — change-aware — as such, its evidence citing it)."""
+    doc_part = json.dumps(sorted((k, v[0], v[1], v[2]) for k, v in versions.items()))
     return _sha(_company_lineage(company, model, methodology, prior, exclude), doc_part)
 
 
@@ -185,18 +188,19 @@ def assess_company(
     from ..timeline.regrade import Side, find_base, regrade
 
     version_ids = {k: v[0] for k, v in versions.items()}
+    rev = frozenset(e.id for e in meth.elements.values() if e.reversed)
     with store.session() as s:  # reads: the base of a change-aware re-grade and the texts on both sides
         base = find_base(s, company.id, line, version_ids)
         base_id = base.id if base is not None else None
         if base is not None:
             old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
-            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp)
+            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp, reversed_elements=rev)
         elif prior_answers:
             from ..timeline.earlier_edition import prior_base
 
             new_side = Side.load(s, version_ids)
             prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
-            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp, reversed_elements=rev)
         else:
             rows = regrade((), judgments, Side(), Side(), model=here)
     kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
@@ -335,13 +339,21 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
     with store.session() as s:
         graded = stages.graded_versions(s, [c.id for c in selected], as_of)
     plans = {c.id: stages.company_versions(c, graded[c.id]) for c in selected}
-    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
+    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][0]}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
     if as_of is not None:
         for c in selected:
             if not plans[c.id]:
                 emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
         selected = [c for c in selected if plans[c.id]]
     key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
+
+    # a pass over the current versions that could not read every document grades a partial corpus:
+    # it says so, and ``watch`` never takes it as the baseline of the next pass
+    incomplete = {}
+    if as_of is None:
+        unread = sorted({o.key for o in ingest.errors if companies is None or o.company in companies})
+        missing = sorted(d.key for c in selected for d in c.documents if d.key not in plans[c.id])
+        incomplete = {k: v for k, v in (("unread", unread), ("missing", missing)) if v}
 
     def find_or_create(s) -> int:
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
@@ -355,7 +367,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
                 model_version=model,
                 prior_sha256=prior_sha,
                 as_of=as_of,
-                meta={"companies": [c.id for c in selected], "out": str(out.resolve())},
+                meta={"companies": [c.id for c in selected], "out": str(out.resolve()), **({"incomplete": incomplete} if incomplete else {})},
             )
             s.add(assessment)
             s.flush()

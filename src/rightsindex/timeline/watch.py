@@ -35,15 +35,20 @@ def parse_interval(text: str) -> timedelta:
 
 
 def previous_pass(session, manifest_path: str) -> int | None:
-    """The assessment of the manifest's latest finished pass (current versions, not ``--as-of``)."""
+    """The assessment of the manifest's latest finished complete pass (current versions, not
+    ``--as-of``): one that read every document of the manifest. A pass whose fetch failed graded a
+    partial corpus (``meta["incomplete"]``, see ``run.assessment``); comparing with it would report
+    every answer the missing document holds as a move."""
     q = (
         select(Assessment)
         .where(Assessment.manifest_path == manifest_path, Assessment.as_of.is_(None), Assessment.status == "done",
                Assessment.id.in_(select(CompanyRun.assessment_id)))
         .order_by(Assessment.finished_at.desc(), Assessment.id.desc())
     )
-    a = session.scalars(q).first()
-    return a.id if a is not None else None
+    for a in session.scalars(q):
+        if not (a.meta or {}).get("incomplete"):
+            return a.id
+    return None
 
 
 def record_moves(store: Store, previous_id: int, assessment_id: int, manifest_path: str) -> list[dict]:
@@ -71,7 +76,7 @@ def record_moves(store: Store, previous_id: int, assessment_id: int, manifest_pa
                 company_key=m.company, level=m.level, element=m.element, before=m.before or "NA", after=m.after or "NA",
                 direction=m.direction, document=doc, comment=m.comment, excerpt="\n".join(excerpt(d) for d in m.diff),
                 detail={"label": m.element_label, "indicator": m.indicator, "before_versions": m.before_versions,
-                        "after_versions": m.after_versions, "diff": m.diff, "from": cmp.a, "to": cmp.b},
+                        "after_versions": m.after_versions, "diff": m.diff, "because": m.because, "from": cmp.a, "to": cmp.b},
             )
             s.add(g)
             s.flush()

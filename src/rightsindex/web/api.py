@@ -36,6 +36,8 @@ class AssessmentOut(BaseModel):
     finished_at: str | None
     model_version: str
     companies: list[str]
+    as_of: str | None = Field(None, description="the date whose policies an as-of assessment graded; null: the versions current when it ran")
+    shows: str = Field("", description="which policies it shows, in words")
 
 
 class ReviewActionIn(BaseModel):
@@ -52,8 +54,14 @@ def _iso(v) -> str | None:
     return v.isoformat() if v is not None else None
 
 
+def _shown(data, assessment_id: int) -> dict:
+    """``as_of`` and ``shows``: which policies an assessment shows (``timeline.assessments.shown``)."""
+    sh = data.shows(assessment_id) or {}
+    return {"as_of": sh.get("as_of"), "shows": sh.get("text", "")}
+
+
 def _evidence_out(items: list[dict]) -> list[dict]:
-    keys = ("path", "version", "version_id", "passage_id", "passage_ids", "start", "end", "heading", "text", "score")
+    keys = ("path", "version", "version_id", "passage_id", "passage_ids", "start", "end", "heading", "text", "score", "support")
     return [{k: e.get(k) for k in keys if k in e} for e in items]
 
 
@@ -65,7 +73,9 @@ def router(ctx) -> APIRouter:
     def assessments(request: Request):
         require_viewer(ctx, request)
         with store.session() as s:
-            return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"])} for a in data.assessments(s)]
+            return [{**{k: v for k, v in a.items() if k != "policies"}, "created_at": _iso(a["created_at"]),
+                     "finished_at": _iso(a["finished_at"]), "as_of": _iso(a["as_of"])}
+                    for a in data.assessments(s)]
 
     @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")
     def scores(request: Request, assessment_id: DbInt):
@@ -74,7 +84,7 @@ def router(ctx) -> APIRouter:
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         out = scores_json(sc.scores, sc.methodology, index=sc.index)
-        out["assessment"] = {"id": assessment_id}
+        out["assessment"] = {"id": assessment_id, **_shown(data, assessment_id)}
         return out
 
     @r.get("/changes", summary="Grades that moved because a policy changed (the watch feed), newest first")
@@ -88,7 +98,7 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}
 
-    @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
+    @r.get("/ranking", summary="Ranking of the latest assessment of the current policies, or of the one chosen (as-of ones only so)")
     def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
@@ -96,7 +106,7 @@ def router(ctx) -> APIRouter:
             a_id = a.id
         sc = data.scored(a_id)
         return {
-            "assessment": a_id, "index": sc.index, "methodology": sc.methodology.id,
+            "assessment": a_id, "index": sc.index, "methodology": sc.methodology.id, **_shown(data, a_id),
             "companies": [
                 {"rank": sc.positions.get(c.company), "company": c.company, "label": c.label, "type": c.company_type,
                  "total": None if c.total is None else round(c.total, 2),
@@ -160,8 +170,9 @@ def router(ctx) -> APIRouter:
             order.sort(key=lambda i: (review_queue.row_sort_key(rows[i], status[i]), i))
         if needs_review is not None:
             order = [i for i in order if (rows[i].get("NeedsReview") == "yes") == needs_review]
+        day = (data.shows(assessment_id) or {}).get("day")
         return [
-            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]),
+            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]), "AsOf": day,
              "confidence": review_queue.row_confidence(rows[i]), "needs_review": rows[i].get("NeedsReview") == "yes", "status": status[i]}
             for i in order
         ]

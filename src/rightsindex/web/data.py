@@ -50,9 +50,14 @@ class Scored:
 
 
 def assessment_info(a: Assessment, companies: list[str]) -> dict:
+    from ..timeline.assessments import shown
+
     return {
         "id": a.id,
         "index": a.index,
+        "as_of": a.as_of,
+        "shows": shown(a)["text"],
+        "policies": shown(a)["short"],
         "methodology": a.methodology,
         "status": a.status,
         "created_at": a.created_at,
@@ -86,26 +91,46 @@ class Data:
         ]
 
     def resolve(self, s: Session, assessment_id: int | None = None, edition: str | None = None) -> Assessment:
-        """The assessment asked for, else the latest finished one of the edition, else the latest."""
+        """The assessment asked for, else the one shown by default (``timeline.assessments``): the
+        latest finished assessment of the current versions (of the edition), else the latest one
+        running. An as-of assessment is shown only when asked for by id."""
+        from ..timeline.assessments import as_of_list, default_assessment
+
         if assessment_id is not None:
             a = s.get(Assessment, assessment_id)
             if a is None:
                 raise NotFound(f"no assessment {assessment_id}")
             return a
-        q = select(Assessment).where(Assessment.id.in_(select(CompanyRun.assessment_id)))
+        a = default_assessment(s, edition=edition, finished=False)
+        if a is not None:
+            return a
+        as_of = as_of_list(s)
         if edition:
-            q = q.where(Assessment.index == edition)
-        for status in ("done", None):
-            qq = q if status is None else q.where(Assessment.status == status)
-            a = s.scalars(qq.order_by(Assessment.id.desc())).first()
-            if a is not None:
-                return a
-        raise NotFound("no assessment yet: run `rightsindex assess MANIFEST --out DIR` first" if not edition else f"no assessment of edition {edition!r}")
+            raise NotFound(f"no assessment of the current policies of edition {edition!r}")
+        raise NotFound("no assessment of the current policies yet: run `rightsindex assess MANIFEST --out DIR` first"
+                       + (f" (as-of assessments, shown when chosen with ?assessment=ID: {as_of})" if as_of else ""))
+
+    def shows(self, assessment_id: int) -> dict | None:
+        """Which policies an assessment shows (``timeline.assessments.shown``), for every page."""
+        from ..timeline.assessments import shown
+
+        key = ("shows", assessment_id)
+        with self._lock:
+            if key in self._extra:
+                return self._extra[key]  # type: ignore[return-value]
+        with self.store.session() as s:
+            a = s.get(Assessment, assessment_id)
+            out = shown(a) if a is not None else None
+        with self._lock:
+            self._extra[key] = out
+            while len(self._extra) > 64:
+                self._extra.popitem(last=False)
+        return out
 
     def previous(self, s: Session, a: Assessment, company_key: str) -> Assessment | None:
         """The assessment (same methodology) that graded this company last before this one: by the
         day each speaks for (its as-of date, else the day it was made), then by id."""
-        from ..timeline.compare import previous_assessment
+        from ..timeline.assessments import previous_assessment
 
         return previous_assessment(s, a, company_key)
 

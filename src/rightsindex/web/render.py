@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from .. import review
+from ..formats.visible import revealed
 from ..publish.scores import display_score, display_value
 from ..publish.text import display  # policy text for reading: one function for web, report and site
 from ..scoring import RESULTS
@@ -113,6 +114,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "svg", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=revealed,  # control, bidirectional and zero-width characters shown as [U+XXXX]
     )
     env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
     env.globals.update(
@@ -134,6 +136,9 @@ def render(ctx, request: Request, template: str, status_code: int = 200, **value
         csrf, new_cookie = ctx.auth.anonymous_csrf(request)
     if p.can_review and not ctx.public and template not in ("error.html", "login.html", "empty.html"):
         values.setdefault("queue_count", nav_count(ctx.data, ctx.store, request))  # next to "Review queue"
+    shown = values.get("assessment")
+    if isinstance(shown, dict) and shown.get("id") is not None and "shows" not in values:
+        values["shows"] = ctx.data.shows(shown["id"])  # every page says which policies it shows
     html = ENV.get_template(template).render(request=request, principal=p, public=ctx.public, csrf_token=csrf, **values)
     resp = HTMLResponse(html, status_code=status_code)
     if new_cookie:
