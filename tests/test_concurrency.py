@@ -33,16 +33,17 @@ from .webdata import PASSWORD
 
 def slow_extraction(monkeypatch, seconds: float):
     """Make every extraction wait (up to ``seconds``) until the test releases it; returns
-    (started, release) events. The extraction itself is the real one."""
+    (started, release) events. The extraction itself is the real one (bounded: a child process
+    for PDF and HTML)."""
     started, release = threading.Event(), threading.Event()
-    real = ingest_mod.extract
+    real = ingest_mod.extract_bounded
 
     def extract(*args, **kwargs):
         started.set()
         release.wait(seconds)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_mod, "extract", extract)
+    monkeypatch.setattr(ingest_mod, "extract_bounded", extract)
     return started, release
 
 
