@@ -63,6 +63,7 @@ class Framework:
     language: str  # the law's own language
     items: dict = field(repr=False)  # id -> Item, in order
     about: str = ""
+    scope: dict = field(default_factory=dict, repr=False)  # narrow document kind -> items it can carry
 
     def item(self, item_id: str) -> Item:
         try:
@@ -126,6 +127,7 @@ def from_dict(raw: dict) -> Framework:
         id=raw["id"], name=raw["name"], law=raw.get("law", raw["id"].split("-")[0].upper()), edition=raw.get("edition", ""),
         source=raw.get("source", ""), licence=raw.get("licence", ""), language=raw.get("language", "en"), items=items,
         about=raw.get("about", ""),
+        scope={k: tuple(v) for k, v in (raw.get("scope") or {}).items() if k != "about"},
     )
 
 

@@ -1,0 +1,119 @@
+"""Fitting item heads and choosing, per item, how high a window must read to carry it.
+
+Training data are *documents*: windows in order with the items each carries (``sources``). A
+head is fitted per item (logistic regression over the window's words and embedding, classes
+balanced). Thresholds are chosen on out-of-fold readings (documents grouped by company or app, so
+a company never reads its own policy): per item, the logit that best separates documents that
+carry the item (their best window reaches it) from the same documents with every window that
+carries it removed (their best remaining window must stay below) — exactly the presence question
+grading answers, where a miss and a false "disclosed" are weighed ``specificity_weight`` to one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .heads import ItemHeads, TextFeatures
+
+TEXT = {"zh": dict(analyzer="char", ngram=(1, 3), max_features=40000), "en": dict(analyzer="word", ngram=(1, 2), max_features=40000)}
+
+
+@dataclass
+class Corpus:
+    """Windows of labelled documents: text, embedding, items carried (bool per item), document."""
+
+    texts: list[str]
+    vectors: np.ndarray  # (n, D)
+    carries: np.ndarray  # (n, I) bool
+    doc: np.ndarray  # (n,) document index
+    group: np.ndarray  # (n,) group (company/app) of the window's document
+    weight: np.ndarray | None = None  # (n,) sample weights (e.g. quotes outside documents)
+    in_document: np.ndarray | None = None  # (n,) False for windows with no document (quotes): not in presence sets
+
+    def subset(self, mask: np.ndarray) -> "Corpus":
+        return Corpus([t for t, m in zip(self.texts, mask) if m], self.vectors[mask], self.carries[mask], self.doc[mask], self.group[mask],
+                      None if self.weight is None else self.weight[mask], None if self.in_document is None else self.in_document[mask])
+
+
+def fit(framework: str, language: str, items: Sequence[str], corpus: Corpus, *, C: float = 1.0, log: Callable = lambda s: None) -> ItemHeads:
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    tf = TextFeatures.fit(corpus.texts, **TEXT[language])
+    X = sp.hstack([tf.transform(corpus.texts), sp.csr_matrix(corpus.vectors.astype(np.float32))]).tocsr()
+    V, D = len(tf.vocabulary), corpus.vectors.shape[1]
+    w_text = np.zeros((V, len(items)), dtype=np.float32)
+    w_vec = np.zeros((D, len(items)), dtype=np.float32)
+    bias = np.full(len(items), -10.0, dtype=np.float32)
+    for j, item in enumerate(items):
+        y = corpus.carries[:, j]
+        if y.sum() < 3 or (~y).sum() < 3:
+            log(f"  {framework} {language} {item}: {int(y.sum())} positive windows, no head")
+            continue
+        m = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(X, y, sample_weight=corpus.weight)
+        w_text[:, j] = m.coef_[0, :V]
+        w_vec[:, j] = m.coef_[0, V:]
+        bias[j] = m.intercept_[0]
+    return ItemHeads(framework, language, list(items), tf, w_text, w_vec, bias)
+
+
+def folds_of(groups: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
+    """Group k-fold: each fold a set of whole groups (company, app)."""
+    uniq = np.array(sorted(set(groups.tolist())))
+    order = uniq[np.random.default_rng(seed).permutation(len(uniq))]
+    return [np.isin(groups, order[f::k]) for f in range(k)]
+
+
+def out_of_fold(framework: str, language: str, items: Sequence[str], corpus: Corpus, k: int = 5, seed: int = 0, **kw) -> np.ndarray:
+    """(n, I) logits, each window read by heads fitted without its group."""
+    out = np.zeros(corpus.carries.shape, dtype=np.float32)
+    for test in folds_of(corpus.group, k, seed):
+        heads = fit(framework, language, items, corpus.subset(~test), **kw)
+        idx = np.flatnonzero(test)
+        out[idx] = heads.logits([corpus.texts[i] for i in idx], corpus.vectors[idx])
+    return out
+
+
+def presence_sets(corpus: Corpus, logits: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per document that carries item ``j``: its best window's logit (with), and its best window's
+    logit once every window carrying the item is removed (without)."""
+    with_, without = [], []
+    keep = corpus.in_document if corpus.in_document is not None else np.ones(len(corpus.doc), dtype=bool)
+    for d in np.unique(corpus.doc[keep]):
+        rows = np.flatnonzero((corpus.doc == d) & keep)
+        y = corpus.carries[rows, j]
+        if not y.any():
+            continue
+        s = logits[rows, j]
+        with_.append(s.max())
+        without.append(s[~y].max() if (~y).any() else -np.inf)
+    return np.array(with_), np.array(without)
+
+
+def choose_threshold(with_: np.ndarray, without: np.ndarray, specificity_weight: float = 1.0) -> float:
+    """The logit that maximises recall + ``specificity_weight`` × specificity on these sets."""
+    if len(with_) == 0:
+        return float("inf")
+    cands = np.unique(np.concatenate([with_, without[np.isfinite(without)], [np.inf]]))
+    best, best_t = -1.0, float(cands[-1])
+    for t in cands:
+        score = (with_ >= t).mean() + specificity_weight * (without < t).mean()
+        if score > best + 1e-12:
+            best, best_t = score, float(t)
+    return best_t
+
+
+def thresholds(corpus: Corpus, logits: np.ndarray, items: Sequence[str], specificity_weight: float = 1.0) -> dict[str, float]:
+    out = {}
+    for j, item in enumerate(items):
+        w, wo = presence_sets(corpus, logits, j)
+        t = choose_threshold(w, wo, specificity_weight)
+        if np.isfinite(t):
+            out[item] = round(float(t), 4)
+    return out
+
+
+__all__ = ["Corpus", "fit", "folds_of", "out_of_fold", "presence_sets", "choose_threshold", "thresholds", "TEXT"]
