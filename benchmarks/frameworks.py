@@ -38,7 +38,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 
-def zh_part(shared: Path, log) -> tuple[list[dict], dict]:
+def zh_part(shared: Path, log, out: Path, reuse: bool = False) -> tuple[list[dict], dict]:
     from rightsindex.evidence.frameworks import corpora, evaluate, train
     from rightsindex.methodology import frameworks as F
 
@@ -47,7 +47,12 @@ def zh_part(shared: Path, log) -> tuple[list[dict], dict]:
     t = time.perf_counter()
     corpus = corpora.capp_corpus(fw, shared / "capp130" / "annotation", ROOT / "build" / "cache")
     log(f"zh: {len(set(corpus.doc.tolist()))} apps, {len(corpus.texts)} sentences ({time.perf_counter() - t:.0f} s)")
-    logits = train.out_of_fold(fw.id, "zh", items, corpus, k=5, seed=0)
+    saved = out / "zh-oof.npz"
+    if reuse and saved.is_file():
+        logits = np.load(saved)["logits"]
+    else:
+        logits = train.out_of_fold(fw.id, "zh", items, corpus, k=5, seed=0)
+        np.savez_compressed(saved, logits=logits)
     log(f"zh: out-of-fold heads read ({time.perf_counter() - t:.0f} s)")
     eligible = np.ones_like(corpus.carries)
     rows, _ = evaluate.cross_validated_report(corpus, logits, eligible, items, k=5, seed=0)
@@ -55,7 +60,7 @@ def zh_part(shared: Path, log) -> tuple[list[dict], dict]:
     return rows, meta
 
 
-def en_part(shared: Path, log, out: Path) -> tuple[list[dict], dict]:
+def en_part(shared: Path, log, out: Path, reuse: bool = False) -> tuple[list[dict], dict]:
     from train_frameworks import english_corpus, judge_picks
 
     from rightsindex.evidence.frameworks import evaluate, train
@@ -66,7 +71,12 @@ def en_part(shared: Path, log, out: Path) -> tuple[list[dict], dict]:
     items = list(fw.items)
     t = time.perf_counter()
     corpus, known = english_corpus(fw, shared, ROOT / "data" / "frameworks" / "labels-en.csv", out / "store.sqlite", log=log)
-    logits = train.out_of_fold(fw.id, "en", items, corpus, k=5, seed=0)
+    saved = out / "en-oof.npz"
+    if reuse and saved.is_file():
+        logits = np.load(saved)["logits"]
+    else:
+        logits = train.out_of_fold(fw.id, "en", items, corpus, k=5, seed=0)
+        np.savez_compressed(saved, logits=logits)
     log(f"en: out-of-fold heads read ({time.perf_counter() - t:.0f} s)")
     feats, eligible = judge_picks(fw, corpus, logits, cache_path=out / "judge-cache.npz", log=log)
     # the combiner of each fold is fitted on the other folds' labelled picks
@@ -81,6 +91,7 @@ def en_part(shared: Path, log, out: Path) -> tuple[list[dict], dict]:
         m = eligible & is_test[:, None]
         scores[m] = combined(comb, logits, feats)[m]
     rows, reports = evaluate.cross_validated_report(corpus, scores, eligible, items, k=5, seed=0, known=known)
+    np.savez_compressed(out / "en-scores.npz", scores=scores, eligible=eligible, known=known)
     meta = {"documents": int(len(set(corpus.doc[in_doc].tolist()))), "companies": int(len(set(corpus.group[in_doc].tolist()))),
             "windows": int(in_doc.sum()), "seconds": round(time.perf_counter() - t), "reader": ItemReader.__name__}
     return rows, meta
@@ -91,6 +102,7 @@ def main() -> int:
     ap.add_argument("--part", choices=["zh", "en", "all"], default="all")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "frameworks-bench")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--reuse", action="store_true", help="reuse the out-of-fold readings saved in OUT by an earlier run (same labels)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
@@ -98,11 +110,11 @@ def main() -> int:
 
     result, md = {}, []
     if args.part in ("zh", "all"):
-        rows, meta = zh_part(args.shared, log)
+        rows, meta = zh_part(args.shared, log, args.out, args.reuse)
         result["pipl-zh"] = {"meta": meta, "items": rows}
         md.append(markdown_table(rows, f"PIPL items on CAPP-130, app-split ({meta['apps']} apps, reserved apps never read)"))
     if args.part in ("en", "all"):
-        rows, meta = en_part(args.shared, log, args.out)
+        rows, meta = en_part(args.shared, log, args.out, args.reuse)
         result["gdpr-en"] = {"meta": meta, "items": rows}
         md.append(markdown_table(rows, f"GDPR items on English privacy policies, company-split ({meta['documents']} policies, {meta['companies']} companies)"))
     (args.out / "frameworks-bench.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")

@@ -52,7 +52,7 @@ def capp_corpus(framework, capp_dir: Path, cache_dir: Path | None = None) -> Cor
         doc.extend([d] * len(p.sentences))
         group.extend([p.group] * len(p.sentences))
     return Corpus(texts, np.vstack(vecs).astype(np.float32), np.array(carries, dtype=bool).reshape(-1, len(items)),
-                  np.array(doc), np.array(group, dtype=object))
+                  np.array(doc), np.array(group, dtype=object), names=[(p.group, p.key) for p in labelled])
 
 
 def read_labels(path: Path) -> dict:
@@ -84,7 +84,7 @@ def labelled_corpus(framework, documents: list[tuple[str, str, object]], labels:
             group.append(company)
     dim = vecs[0].shape[0] if vecs else 384
     return Corpus(texts, np.vstack(vecs) if vecs else np.zeros((0, dim), np.float32), np.array(carries, dtype=bool).reshape(-1, len(items)),
-                  np.array(doc), np.array(group, dtype=object), np.array(weight, dtype=np.float32))
+                  np.array(doc), np.array(group, dtype=object), np.array(weight, dtype=np.float32), names=[(c, p) for c, p, _ in documents])
 
 
 def quote_corpus(framework, tosdr_csv: Path | None, kn, embed: Callable, weight: float = 0.5) -> Corpus:
@@ -113,7 +113,7 @@ def concat(a: Corpus, b: Corpus) -> Corpus:
     ia = a.in_document if a.in_document is not None else np.ones(len(a.texts), bool)
     ib = b.in_document if b.in_document is not None else np.ones(len(b.texts), bool)
     return Corpus(a.texts + b.texts, np.vstack([a.vectors, b.vectors]), np.vstack([a.carries, b.carries]), np.concatenate([a.doc, bdoc]),
-                  np.concatenate([a.group, b.group]), np.concatenate([wa, wb]), np.concatenate([ia, ib]))
+                  np.concatenate([a.group, b.group]), np.concatenate([wa, wb]), np.concatenate([ia, ib]), a.names)
 
 
 __all__ = ["capp_corpus", "labelled_corpus", "quote_corpus", "read_labels", "label_source", "concat"]

@@ -32,10 +32,11 @@ class Corpus:
     group: np.ndarray  # (n,) group (company/app) of the window's document
     weight: np.ndarray | None = None  # (n,) sample weights (e.g. quotes outside documents)
     in_document: np.ndarray | None = None  # (n,) False for windows with no document (quotes): not in presence sets
+    names: list | None = None  # per document index: (company, document path)
 
     def subset(self, mask: np.ndarray) -> "Corpus":
         return Corpus([t for t, m in zip(self.texts, mask) if m], self.vectors[mask], self.carries[mask], self.doc[mask], self.group[mask],
-                      None if self.weight is None else self.weight[mask], None if self.in_document is None else self.in_document[mask])
+                      None if self.weight is None else self.weight[mask], None if self.in_document is None else self.in_document[mask], self.names)
 
 
 def fit(framework: str, language: str, items: Sequence[str], corpus: Corpus, *, C: float = 1.0, log: Callable = lambda s: None) -> ItemHeads:
