@@ -82,10 +82,10 @@ def main() -> int:
     import yaml
 
     from rightsindex.corpus.extract import normalise_text
-    from rightsindex.corpus.ota import OTAError, history, open_repo, version_at
+    from rightsindex.corpus.ota.repository import OTAError, history, open_repo, version_at
     from rightsindex.corpus.versions import record_version
-    from rightsindex.pipeline import assess
-    from rightsindex.regrade import RESTS_ON, substance
+    from rightsindex.run import assess
+    from rightsindex.timeline.regrade import RESTS_ON, substance
     from rightsindex.store import Store
     from rightsindex.store.models import Company, CompanyRun, Document, Version
 

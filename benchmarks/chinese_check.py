@@ -63,8 +63,8 @@ def main() -> int:
     from rightsindex import methodology as m
     from rightsindex.evidence import knowledge
     from rightsindex.evidence.evaluate import agreement
-    from rightsindex.evidence.judge import credit_class
-    from rightsindex.pipeline import assess
+    from rightsindex.evidence.judgment import credit_class
+    from rightsindex.run import assess
 
     raw = yaml.safe_load((args.corpus / "manifest.yaml").read_text("utf-8"))
     raw["companies"] = [c for c in raw["companies"] if c["id"] in LEVELS]

@@ -84,8 +84,8 @@ def main() -> int:
     from rightsindex.evidence import knowledge
     from rightsindex.evidence import train as train_mod
     from rightsindex.evidence.evaluate import agreement_report, indicator_errors
-    from rightsindex.evidence.judge import credit_class
-    from rightsindex.pipeline import assess
+    from rightsindex.evidence.judgment import credit_class
+    from rightsindex.run import assess
     from rightsindex.store import Store
 
     meth = m.load("rdr-2020")

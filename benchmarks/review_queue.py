@@ -84,12 +84,12 @@ def main() -> None:
     from rightsindex.review import add_user
     from rightsindex.store import Store
     from rightsindex.web import create_app
-    from rightsindex.web.review_queue import nav_count
+    from rightsindex.web.queue_data import nav_count
 
     tmp = Path(tempfile.mkdtemp(prefix="queue-bench-"))
     url = args.db
     if url is None:
-        from rightsindex.pipeline import assess
+        from rightsindex.run import assess
 
         t = time.perf_counter()
         assess(MANIFEST, tmp / "out", db=f"sqlite:///{tmp / 'bench.sqlite'}")

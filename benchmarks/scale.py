@@ -59,9 +59,9 @@ def build_corpus(args, work: Path) -> dict:
     """Write work/corpus/manifest.yaml (+ docs) and work/mapping.yaml; returns counts."""
     import yaml
 
-    from rightsindex.corpus.ota import list_documents, open_repo
-    from rightsindex.corpus.ota_collection import collection_histories
-    from rightsindex.corpus.ota_mapping import parse_mapping, write_manifest
+    from rightsindex.corpus.ota.repository import list_documents, open_repo
+    from rightsindex.corpus.ota.collection import collection_histories
+    from rightsindex.corpus.ota.mapping import parse_mapping, write_manifest
 
     corpus = work / "corpus"
     if (corpus / "manifest.yaml").is_file() and (work / "corpus.json").is_file():
@@ -144,10 +144,10 @@ def db_size(url: str) -> int:
 
 
 def run_mode(args, work: Path, mode: str) -> dict:
-    from rightsindex.corpus.ota_import import import_collection
-    from rightsindex.corpus.ota_mapping import load_mapping
-    from rightsindex.pipeline import assess
-    from rightsindex.runner import open_runner, peak_rss
+    from rightsindex.corpus.ota.importer import import_collection
+    from rightsindex.corpus.ota.mapping import load_mapping
+    from rightsindex.run import assess
+    from rightsindex.run.runner import open_runner, peak_rss
     from rightsindex.store import Store
 
     corpus = json.loads((work / "corpus.json").read_text())

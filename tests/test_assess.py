@@ -9,10 +9,10 @@ import shutil
 import pytest
 import yaml
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
 from rightsindex.corpus.extract import normalise_text
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 
 from .conftest import ROOT, company_manifest, example_subset
 
@@ -241,7 +241,7 @@ def test_a_list_cited_whole_is_changed_when_one_of_its_items_goes():
     are still there verbatim, but the cited text is not: the prior must be re-graded, not carried."""
     import numpy as np
 
-    from rightsindex.evidence.priors import Prior, _prior_passages
+    from rightsindex.evidence.previous_answers import Prior, _prior_passages
     from rightsindex.evidence.passages import CompanyPassages, PassageRow
 
     def version(vid: int, parts: list[tuple[str, str]]) -> tuple[str, list[PassageRow]]:
@@ -272,17 +272,17 @@ def test_a_list_cited_whole_is_changed_when_one_of_its_items_goes():
 def test_stored_judgments_are_reused_only_under_the_same_evidence_selection(tmp_path, monkeypatch):
     """Same documents, same models: reused. Evidence chosen another way (a new EVIDENCE_VERSION):
     graded again, so stored evidence never mixes two ways of citing."""
-    from rightsindex import pipeline
+    from rightsindex.evidence import versioning
 
     mpath = make_manifest(tmp_path, {"docs/policy.md": "Apple/apple-human-rights-policy.md"})
     db = f"sqlite:///{tmp_path / 'store.sqlite'}"
     first = assess(mpath, tmp_path / "a", db=db)
     assert first.companies["Apple"]["reused"] is None
     assert assess(mpath, tmp_path / "b", db=db).companies["Apple"]["reused"] is not None
-    monkeypatch.setattr(pipeline, "EVIDENCE_VERSION", pipeline.EVIDENCE_VERSION + 1)
+    monkeypatch.setattr(versioning, "EVIDENCE_VERSION", versioning.EVIDENCE_VERSION + 1)
     again = assess(mpath, tmp_path / "c", db=db)
     assert again.companies["Apple"]["reused"] is None
-    assert pipeline.model_version().endswith(f"+ev.{pipeline.EVIDENCE_VERSION}")
+    assert versioning.model_version().endswith(f"+ev.{versioning.EVIDENCE_VERSION}")
 
 
 def test_a_prior_in_rdrs_format_leads_the_evidence_with_what_its_comment_quoted(tmp_path):

@@ -53,7 +53,7 @@ def site(tmp_path_factory):
     from sqlalchemy import select
 
     from rightsindex import methodology as m
-    from rightsindex.pipeline import element_rows
+    from rightsindex.review.results import element_rows
     from rightsindex.review import add_user
     from rightsindex.store import Store
     from rightsindex.store.models import Document

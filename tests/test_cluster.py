@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 
 from .conftest import ROOT, example_subset, run_cli
 from .test_assess import rows_of

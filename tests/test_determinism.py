@@ -8,7 +8,7 @@ import yaml
 
 from rightsindex.corpus.ingest import ingest_manifest
 from rightsindex.corpus.manifest import load_manifest
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 from rightsindex.store import Store
 
 from .test_assess import DOCS, make_manifest, rows_of

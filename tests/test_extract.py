@@ -15,12 +15,12 @@ import pytest
 from rightsindex.corpus.extract import (
     Extracted,
     ExtractError,
-    _html_fallback,
     decode,
     extract,
     normalise_text,
     sniff_format,
 )
+from rightsindex.corpus.extract.html import _html_fallback
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 

@@ -60,7 +60,7 @@ def test_frameworks_are_not_methodologies():
 
 
 def test_a_framework_file_is_all_a_new_framework_needs():
-    raw = json.loads(frameworks._data().joinpath("pipl-notice.json").read_text("utf-8"))
+    raw = json.loads(frameworks.data_dir().joinpath("pipl-notice.json").read_text("utf-8"))
     raw["id"] = "test-notice"
     raw["items"] = raw["items"][:1]
     fw = frameworks.from_dict(raw)

@@ -11,7 +11,7 @@ import pytest
 
 from rightsindex import methodology as m
 from rightsindex.evidence.grader import Grader
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 
 from .conftest import ROOT, company_manifest
 

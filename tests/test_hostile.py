@@ -233,7 +233,7 @@ def test_a_paragraph_of_dense_sentence_ends_is_split_without_pysbd(monkeypatch):
 
 
 def test_a_document_over_its_time_budget_is_reported_and_the_rest_ingested(tmp_path, monkeypatch):
-    from rightsindex.corpus import budget
+    from rightsindex.corpus.extract import budget
 
     clock = iter(range(0, 10**9, 1))  # one second passes at every look at the clock
 
@@ -255,7 +255,7 @@ def test_a_document_over_its_time_budget_is_reported_and_the_rest_ingested(tmp_p
 
 
 def test_the_budget_is_inert_outside_ingestion():
-    from rightsindex.corpus import budget
+    from rightsindex.corpus.extract import budget
 
     budget.check("anything")  # no budget: nothing to check
     with budget.document_budget(0.0):
@@ -301,7 +301,7 @@ def test_unclosed_nesting_is_capped_and_keeps_all_text(monkeypatch, recipe, n, l
 
 
 def test_a_real_page_is_not_changed_by_the_cap(fixtures):
-    from rightsindex.corpus.html_depth import cap_nesting
+    from rightsindex.corpus.extract.html_depth import cap_nesting
 
     html = (fixtures / "extract" / "deepseek-privacy.html").read_text("utf-8")
     assert cap_nesting(html) == (html, 0)
@@ -310,7 +310,7 @@ def test_a_real_page_is_not_changed_by_the_cap(fixtures):
 
 
 def test_a_document_cut_into_too_many_passages_is_refused(monkeypatch):
-    from rightsindex.corpus import budget
+    from rightsindex.corpus.extract import budget
     from rightsindex.corpus import segment as seg
 
     monkeypatch.setattr(seg, "MAX_PASSAGES", 100)
@@ -323,7 +323,7 @@ def test_a_document_cut_into_too_many_passages_is_refused(monkeypatch):
 def test_a_page_with_very_many_elements_skips_trafilatura(monkeypatch):
     import trafilatura
 
-    from rightsindex.corpus import extract as ex
+    from rightsindex.corpus.extract import html as ex
 
     monkeypatch.setattr(ex, "MAX_TRAFILATURA_TAGS", 500)
     monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: pytest.fail("trafilatura is superlinear in elements"))

@@ -21,15 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from rightsindex.corpus.ota import (
-    OTAError,
-    OTAVersion,
-    classify_subject,
-    history,
-    list_documents,
-    open_repo,
-    version_at,
-)
+from rightsindex.corpus.ota.repository import OTAError, OTAVersion, classify_subject, history, list_documents, open_repo, version_at
 
 BUNDLE = Path(__file__).resolve().parent / "fixtures" / "ota" / "contrib-versions-sample.bundle"
 UTC = timezone.utc

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rightsindex.corpus.ota import history, list_documents, open_repo
-from rightsindex.corpus.ota_collection import collection_histories
-from rightsindex.corpus.ota_mapping import MappingError, load_mapping, parse_mapping
+from rightsindex.corpus.ota.repository import history, list_documents, open_repo
+from rightsindex.corpus.ota.collection import collection_histories
+from rightsindex.corpus.ota.mapping import MappingError, load_mapping, parse_mapping
 
 from .conftest import ROOT
 from .test_ota import BUNDLE, POLICY, git, versions_repo

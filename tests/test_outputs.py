@@ -15,7 +15,7 @@ import stat
 import pytest
 import yaml
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
 
 from .conftest import ROOT
@@ -33,7 +33,8 @@ def assessed(tmp_path_factory):
     """Apple's privacy policy assessed under a hostile company name and service id, with an
     analyst's hostile comment; outputs written again and published (umask 022)."""
     from rightsindex import review
-    from rightsindex.pipeline import assess, write_outputs
+    from rightsindex.run import assess
+    from rightsindex.run.outputs import write_outputs
     from rightsindex.store import Store
 
     tmp = tmp_path_factory.mktemp("outputs")
@@ -112,7 +113,7 @@ def test_our_csv_reads_back_to_the_same_values(assessed):
 
 
 def test_numbers_stay_numbers():
-    from rightsindex.csvsafe import neutralise, restore
+    from rightsindex.formats.csvsafe import neutralise, restore
 
     for value in ("-5", "+0.25", "-1e3", "12", "", "NA", "Apple"):
         assert neutralise(value) == value
@@ -157,7 +158,7 @@ def test_one_rounding_rule_everywhere(assessed):
     from rightsindex.publish import charts, report, site
     from rightsindex.publish.scores import display_score
     from rightsindex.web import charts as web_charts
-    from rightsindex.web.pages import fmt_delta, fmt_score
+    from rightsindex.web.render import fmt_delta, fmt_score
 
     for raw, shown in ((20.549, "20.6"), (20.55, "20.6"), (20.54, "20.5"), (0.049, "0.1"), (99.951, "100.0"), (None, "N/A")):
         assert display_score(raw) == shown, raw

@@ -18,9 +18,9 @@ import pytest
 import yaml
 from markupsafe import escape
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
-from rightsindex.pipeline import assess
+from rightsindex.run import assess
 
 from .conftest import ROOT
 
@@ -266,7 +266,7 @@ def test_element_csv_is_rdr_format_and_equals_assess_output(published):
 
 def test_scores_equal_those_of_assess(published):
     site, result = published["site"], published["result"]
-    expected = json.loads(json.dumps(result.scores))  # what pipeline.write_outputs returned
+    expected = json.loads(json.dumps(result.scores))  # what run.outputs.write_outputs returned
     assert json.loads((site / "data" / "scores.json").read_text("utf-8")) == expected
     rows = list(csv.DictReader(io.StringIO((site / "data" / "scores.csv").read_text("utf-8"))))
     seen = 0
@@ -286,9 +286,10 @@ def test_scores_equal_those_of_assess(published):
 
 
 def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypatch):
-    """The site reads element results through pipeline.element_rows, where analysts' final decisions
-    (the review room) replace automated grades: the page, the data files and the scores follow."""
-    from rightsindex import pipeline
+    """The site reads element results through review.results.element_rows, where analysts' final
+    decisions (the review room) replace automated grades: the page, the data files and the scores follow."""
+    from rightsindex.review import results
+    from rightsindex.run.outputs import write_outputs
     from rightsindex.publish.site import publish_site
     from rightsindex.store import Store
 
@@ -299,7 +300,7 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
         "comment": "Analyst: the policy says the opposite <b>here</b>.",
         "evidence": [{"path": "docs/Baidu/baidu-netdisk-privacy-policy-zh.md", "version": 1, "text": "我们不会<i>通知</i>您。"}],
     }
-    monkeypatch.setattr(pipeline, "_overrides", lambda session, aid: {(target["Company"], target["Service"], target["Element"]): decision})
+    monkeypatch.setattr(results, "_overrides", lambda session, aid: {(target["Company"], target["Service"], target["Element"]): decision})
     info = publish_site(published["db"], tmp_path / "site")
     site = tmp_path / "site"
 
@@ -318,7 +319,7 @@ def test_analysts_final_decisions_win_on_the_site(published, tmp_path, monkeypat
     assert (row["Result"], row["Reviewed"]) == ("no", "yes")
     store = Store.open(published["db"])
     try:
-        _, expected = pipeline.write_outputs(store, info["assessment"], tmp_path / "outputs")
+        _, expected = write_outputs(store, info["assessment"], tmp_path / "outputs")
     finally:
         store.close()
     got = json.loads((site / "data" / "scores.json").read_text("utf-8"))
@@ -474,7 +475,7 @@ def test_previews_for_review(published):
 def test_a_passage_inside_a_cited_list_keeps_its_anchor_on_the_document_page():
     """A list cited whole (one span) and one of its passages attached by an analyst (a span inside
     it): the page keeps one marked piece with both anchors and both grades, so both links resolve."""
-    from rightsindex.publish.site import _doc_segments
+    from rightsindex.publish.site_views import doc_segments as _doc_segments
 
     text = "Intro. We collect: * names * emails * photos. Other text."
     whole, item = (7, 45), (26, 34)

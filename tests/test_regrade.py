@@ -18,8 +18,8 @@ from rightsindex import review
 from rightsindex.corpus.extract import normalise_text
 from rightsindex.corpus.ingest import ingest_manifest
 from rightsindex.corpus.manifest import load_manifest
-from rightsindex.pipeline import assess
-from rightsindex.regrade import Side, regrade, substance
+from rightsindex.run import assess
+from rightsindex.timeline.regrade import Side, regrade, substance
 from rightsindex.store import Store
 from rightsindex.store.models import CompanyRun, Judgment, Version
 
@@ -92,7 +92,7 @@ def extraction(tmp_path_factory):
     """A substantive extraction-only change: OTA's "Refilter" of Tencent's privacy policy on
     2020-12-23 extracted 4,519 characters where the version before had 10,247 (the test fixture
     bundle). Recorded as an extraction change after the version before it was graded."""
-    from rightsindex.corpus.ota import open_repo
+    from rightsindex.corpus.ota.repository import open_repo
     from rightsindex.corpus.versions import record_version
     from rightsindex.store.models import Document
 
@@ -344,7 +344,7 @@ def test_substance_ignores_layout_markup_links_and_case_but_not_words():
 def test_watch_intervals():
     from datetime import timedelta
 
-    from rightsindex.watch import WatchError, parse_interval
+    from rightsindex.timeline.watch import WatchError, parse_interval
 
     assert parse_interval("6h") == timedelta(hours=6) and parse_interval("30m") == timedelta(minutes=30)
     assert parse_interval("1d") == timedelta(days=1) and parse_interval("90") == timedelta(seconds=90)

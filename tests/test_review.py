@@ -14,7 +14,8 @@ from rightsindex import methodology as m
 from rightsindex import review
 from rightsindex.corpus.ingest import ingest_manifest
 from rightsindex.corpus.manifest import load_manifest
-from rightsindex.pipeline import assess, element_rows
+from rightsindex.run import assess
+from rightsindex.review.results import element_rows
 from rightsindex.scoring import score_all
 from rightsindex.store import Store
 from rightsindex.store.models import AppendOnlyError, AuditEntry, Document, Judgment, ReviewComment, ReviewDecision, Version

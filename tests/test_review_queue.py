@@ -1,6 +1,6 @@
 """The review queue (issue 10, item 4): which grades need an analyst, in which order, and where an
 analyst finds them — the `NeedsReview` column of element-scores.csv, the `/review` page, the
-element lists and the JSON API. Real data: Apple's policies assessed by `pipeline.assess`; a
+element lists and the JSON API. Real data: Apple's policies assessed by `run.assess`; a
 status the grader may store with a judgment ("no readable document") is written into the stored
 judgment the way the grader stores it (``probabilities["status"]``)."""
 
@@ -18,12 +18,15 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
 from rightsindex import review
 from rightsindex.corpus.ingest import ingest_manifest
 from rightsindex.corpus.manifest import load_manifest
-from rightsindex.pipeline import EXTRA_COLUMNS, element_rows, read_prior, write_outputs
+from rightsindex.formats.elementcsv import EXTRA_COLUMNS
+from rightsindex.review.results import element_rows
+from rightsindex.evidence.previous_answers import read_prior
+from rightsindex.run.outputs import write_outputs
 from rightsindex.review import queue as rq
 from rightsindex.store import Store
 from rightsindex.store.models import Assessment, CompanyRun, Document, Judgment, ReviewDecision

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from rightsindex import elementcsv
+from rightsindex.formats import elementcsv
 from rightsindex import methodology as m
 from rightsindex.scoring import ElementResult, element_score, score_all, score_company
 

@@ -57,7 +57,7 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
 
 def first_element(site, *, level="Group", result="no disclosure found") -> tuple[str, str]:
     """(element, indicator) of a Group-level element with this automated result."""
-    from rightsindex.pipeline import element_rows
+    from rightsindex.review.results import element_rows
 
     store = Store.open(site["url"])
     rows, _ = element_rows(store, site["assessment_id"])
@@ -471,8 +471,8 @@ def test_a_scorecard_shows_the_change_since_the_previous_assessment(site):
 
 def test_cached_scores_follow_review_changes_exactly(site, monkeypatch):
     """The app updates its cached scores after review changes instead of recomputing everything;
-    the result equals a full computation by pipeline.element_rows + scoring.score_all."""
-    from rightsindex.pipeline import element_rows
+    the result equals a full computation by review.results.element_rows + scoring.score_all."""
+    from rightsindex.review.results import element_rows
     from rightsindex.scoring import score_all
     from rightsindex.web.data import Data
 

@@ -1,7 +1,7 @@
 """Real data for the review, web and browser tests, built by the tests themselves.
 
 - ``assess_apple``: Apple's privacy and human-rights policies (examples/corpus-2026) assessed
-  with ``pipeline.assess`` (about 8 s);
+  with ``run.assess`` (about 8 s);
 - ``add_chinese_history``: Baidu's Chinese privacy policy ingested, then a changed version of it;
 - ``add_hostile_documents``: tests/fixtures/extract/hostile.html, and the same markup kept raw in a
   Markdown file (Markdown extraction keeps inline HTML as text, so the page must escape it).
@@ -63,7 +63,7 @@ def apple_manifest(tmp: Path, *, index: str = "2026", name: str = "manifest.yaml
 
 
 def assess_apple(tmp: Path, *, index: str = "2026") -> dict:
-    from rightsindex.pipeline import assess
+    from rightsindex.run import assess
 
     manifest = apple_manifest(tmp, index=index)
     out = tmp / "out"

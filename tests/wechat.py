@@ -29,7 +29,7 @@ RETENTION = "We do not retain Personal Information for longer than is necessary 
 
 @lru_cache(maxsize=1)
 def _repo() -> Path:
-    from rightsindex.corpus.ota import open_repo
+    from rightsindex.corpus.ota.repository import open_repo
 
     return open_repo(BUNDLE)
 
@@ -51,7 +51,7 @@ def commits() -> list[tuple[str, str, str]]:
 @lru_cache(maxsize=1)
 def versions() -> dict[str, str]:
     """Day → text of each content version (extraction-only commits left out), as OTA import reads them."""
-    from rightsindex.corpus.ota import history
+    from rightsindex.corpus.ota.repository import history
 
     vs, _ = history(_repo(), "WeChat", "Privacy Policy")
     return {v.date.date().isoformat(): v.text for v in vs}

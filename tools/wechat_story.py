@@ -28,12 +28,12 @@ def main() -> None:
     out = ap.parse_args().out or Path(tempfile.mkdtemp(prefix="wechat-story-"))
 
     from rightsindex import methodology as m
-    from rightsindex.changes import compare, excerpt
-    from rightsindex.corpus.ota import history as ota_history
-    from rightsindex.corpus.ota import open_repo
-    from rightsindex.corpus.ota_import import import_history
-    from rightsindex.elementcsv import atomic_write_text
-    from rightsindex.history import assess_dates
+    from rightsindex.timeline.compare import compare, excerpt
+    from rightsindex.corpus.ota.repository import history as ota_history
+    from rightsindex.corpus.ota.repository import open_repo
+    from rightsindex.corpus.ota.importer import import_history
+    from rightsindex.formats.files import atomic_write_text
+    from rightsindex.run.dates import assess_dates
     from rightsindex.publish.charts import over_time
     from rightsindex.store import Store
 

@@ -4,11 +4,40 @@ Grades nothing. Modules:
 
 - ``manifest``  — parse and validate the manifest contract (DESIGN.md)
 - ``fetch``     — HTTP fetching with an SSRF guard, size caps, robots.txt, conditional requests
-- ``extract``   — bytes → normalised text (HTML, PDF, Markdown, plain text; encodings)
+- ``extract/``  — bytes → normalised text (HTML, PDF, Markdown, plain text; encodings) under one
+                  time and passage budget per document
 - ``segment``   — text → passages (heading path, offsets) and sentences; language; Chinese tokens
-- ``versions``  — recording versions in the store, diffs between versions
-- ``ota``       — Open Terms Archive versions repositories (git history → dated versions)
-- ``ota_collection`` — a whole OTA collection's histories, read in one pass
-- ``ota_mapping``    — OTA services → companies and levels (mapping file), and the manifest made from it
-- ``ota_import``     — OTA histories recorded in the store (one document or a whole collection)
+- ``versions``  — recording versions in the store, versions in force on a date, diffs between versions
+- ``ingest``    — a manifest's documents read, extracted, segmented and recorded (a task per document)
+- ``ota/``      — Open Terms Archive: versions repositories (git history → dated versions), whole
+                  collections, the mapping of services to companies, and imports into the store
 """
+
+from .extract import ExtractError, Extracted, normalise_text
+from .fetch import FetchError, Fetcher
+from .ingest import IngestReport, ingest_manifest
+from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError, ServiceSpec, load_manifest
+from .segment import Passage, detect_language
+from .versions import current_version, diff_versions, record_version, version_in_force
+
+__all__ = [
+    "CompanySpec",
+    "DocumentSpec",
+    "ExtractError",
+    "Extracted",
+    "FetchError",
+    "Fetcher",
+    "IngestReport",
+    "Manifest",
+    "ManifestError",
+    "Passage",
+    "ServiceSpec",
+    "current_version",
+    "detect_language",
+    "diff_versions",
+    "ingest_manifest",
+    "load_manifest",
+    "normalise_text",
+    "record_version",
+    "version_in_force",
+]

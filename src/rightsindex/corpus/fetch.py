@@ -539,3 +539,13 @@ def _size(n: int) -> str:
         if n >= scale:
             return f"{n / scale:g} {unit}"
     return f"{n} bytes"
+
+
+# -- what a task uses on its worker (see run.runner) ---------------------------------------------
+
+
+def task_fetcher(allow_private: bool = False) -> Fetcher:
+    """This process's fetcher (its robots.txt cache is shared by the documents it fetches)."""
+    from ..store.tasks import per_process
+
+    return per_process("fetcher", allow_private, lambda: Fetcher(allow_private=allow_private))

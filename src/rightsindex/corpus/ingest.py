@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
-from .budget import document_budget
+from .extract.budget import document_budget
 from .extract import ExtractError, extract
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
@@ -233,7 +233,8 @@ def ingest_document(store: Store, company_key: str, spec: DocumentSpec, *, raw: 
 
 def ingest_task(store_url: str, company_key: str, spec: DocumentSpec, raw: bytes | None, allow_private: bool = False) -> DocumentOutcome:
     """One document, on a worker: the store and (for URLs) a fetcher are the worker's own."""
-    from ..runner import task_fetcher, task_store
+    from .fetch import task_fetcher
+    from ..store.tasks import task_store
 
     fetcher = task_fetcher(allow_private) if raw is None and spec.path is None else None
     return ingest_document(task_store(store_url), company_key, spec, raw=raw, fetcher=fetcher)
@@ -250,7 +251,7 @@ def ingest_manifest(
     on_document: Callable[[DocumentOutcome], None] | None = None,
 ) -> IngestReport:
     """Ingest every document, each in its own short transaction, so that one failure loses nothing
-    else. With a ``runner`` (see :mod:`rightsindex.runner`), documents are read and extracted as
+    else. With a ``runner`` (see :mod:`rightsindex.run.runner`), documents are read and extracted as
     one task each, on the runner's workers (local files are read here and sent with the task;
     URLs are fetched by the worker, with the same guards, ``allow_private`` included); the report
     lists outcomes in manifest order either way.

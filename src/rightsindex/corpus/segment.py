@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .budget import MAX_PASSAGES, TooManyPassages, check
+from .extract.budget import MAX_PASSAGES, TooManyPassages, check
 
 __all__ = ["Passage", "detect_language", "segment", "sentences", "tokenize"]
 

@@ -8,7 +8,11 @@
                  for English, multilingual model for Chinese and other languages)
 - ``decision``   from what the judge read to an answer; the rule that credit needs a disclosing passage
 - ``access``     access elements (easy to find, home language, understandable) from the documents
-- ``priors``     last edition's answers as the starting point (``--prior``), new services included
+- ``previous_answers``  last edition's answers as the starting point (``--prior``), new services
+                 included (not to be confused with the element prior in ``knowledge``: how often
+                 other companies got credit, which calibrates the decision and never earns credit)
+- ``judgment``   a judgment (one element at one level) and the answer classes
+- ``versioning`` the model version every judgment carries
 - ``citing``     evidence units and the evidence items a judgment stores
 - ``grader``     the swappable grader (fit / predict_proba / predict / explain) and the rule's thresholds
 - ``judge``      ``grade_company``: every element at every level, with cited passages
@@ -16,3 +20,30 @@
 - ``capp``       CAPP-130 Chinese sentences as training signal for the multilingual judge
 - ``evaluate``   agreement, κ, evidence recall, indicator error
 """
+
+from .grader import Grader
+from .judge import NO_READABLE, grade_company
+from .judgment import CREDIT, NA, NDF, Judgment, credit_class
+from .passages import CompanyPassages, embed_company, load_company_passages
+from .previous_answers import Prior, read_prior
+from .support import SupportJudge
+from .versioning import EVIDENCE_VERSION, model_version
+
+__all__ = [
+    "CREDIT",
+    "EVIDENCE_VERSION",
+    "NA",
+    "NDF",
+    "NO_READABLE",
+    "CompanyPassages",
+    "Grader",
+    "Judgment",
+    "Prior",
+    "SupportJudge",
+    "credit_class",
+    "embed_company",
+    "grade_company",
+    "load_company_passages",
+    "model_version",
+    "read_prior",
+]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..methodology import Methodology
 from ..scoring import ElementResult, score_company
-from .judge import credit_class
+from .judgment import credit_class
 
 CREDIT_CLASSES = ("full", "partial", "none")
 

@@ -22,7 +22,6 @@ from the documents themselves (``access``). A level with no readable document ge
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -31,30 +30,18 @@ from ..corpus.manifest import CompanySpec
 from ..methodology import Methodology
 from . import access as access_mod
 from .citing import evidence_items, evidence_passages
-from .decision import CLOSENESS, DECISION_FEATURES, Candidate, decide, decision_features, explain
+from .decision import CLOSENESS, Candidate, decide, decision_features, explain
 from .features import PassageScores, passage_scores
 from .grader import Grader
+from .judgment import Judgment
 from .knowledge import LEVEL_KINDS, RESULT_CLASSES, Knowledge
 from .passages import CompanyPassages
-from .priors import CREDIT, NA, NDF, Prior, apply_priors, credit_class
+from .judgment import NA, NDF
+from .previous_answers import Prior, apply_priors
 from .support import SUPPORT_CLASSES, SupportJudge
 
 NO_READABLE = "no readable document"
 
-
-@dataclass
-class Judgment:
-    level: str
-    service_kind: str | None
-    element: str
-    result: str
-    confidence: float | None = None
-    probabilities: dict = field(default_factory=dict)  # per result; "why": explanation; "status"
-    evidence: list[dict] = field(default_factory=list)
-    prior_result: str | None = None
-    prior_relation: str | None = None  # confirmed | changed | carried
-    features: np.ndarray | None = None
-    comment: str = ""
 
 
 def company_levels(company: CompanySpec, cp: CompanyPassages) -> list[tuple[str, str | None, bool]]:
@@ -208,4 +195,4 @@ def _cite(cp: CompanyPassages, cited: list[Candidate]) -> list[dict]:
     return items
 
 
-__all__ = ["Judgment", "Prior", "NO_READABLE", "credit_class", "grade_company", "apply_priors", "DECISION_FEATURES", "CREDIT"]
+__all__ = ["NO_READABLE", "company_levels", "grade_company"]

@@ -35,7 +35,8 @@ from ..methodology import Methodology
 from ..store import Store
 from .features import PASSAGE_FEATURES, PassageScores, passage_scores
 from .grader import Grader, LinearModel
-from .judge import Judgment, grade_company
+from .judgment import Judgment
+from .judge import grade_company
 from .knowledge import RESULT_CLASSES, Knowledge
 from .passages import CompanyPassages, embed_company, load_company_passages
 
@@ -394,7 +395,7 @@ def tune_override(
     cross-validated judgments: the highest agreement with RDR on rows that have a previous
     answer, ties going to the more conservative threshold (a pack has one version per document,
     so nothing tells the grader which documents changed)."""
-    from .judge import credit_class
+    from .judgment import credit_class
 
     rows = [(g, priors[(g.company, g.level, g.element)]) for g in gold if (g.company, g.level, g.element) in priors]
     scores: dict[float, float] = {}

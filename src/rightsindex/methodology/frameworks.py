@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-from . import MethodologyError
+from .catalogue import FRAMEWORK_KIND, data_dir, of_kind
+from .model import MethodologyError
 
 __all__ = ["Framework", "Item", "RESULTS", "available", "is_framework", "load", "overlapping", "FRAMEWORK_KIND"]
 
-FRAMEWORK_KIND = "legal-notice"
 RESULTS = ("disclosed", "partly disclosed", "not found")
 LANGUAGES = ("en", "zh")
 
@@ -72,24 +71,9 @@ class Framework:
             raise MethodologyError(f"{self.id} has no item {item_id!r}; items: {', '.join(self.items)}") from None
 
 
-def _data():
-    return resources.files(__package__).joinpath("data")
-
-
-@lru_cache(maxsize=1)
-def _catalogue() -> dict[str, str]:
-    """Shipped data files by id -> kind (``legal-notice`` or ``rdr``)."""
-    out = {}
-    for p in _data().iterdir():
-        if p.name.endswith(".json"):
-            head = json.loads(p.read_text("utf-8"))
-            out[p.name[: -len(".json")]] = head.get("kind", "rdr")
-    return out
-
-
 def available() -> list[str]:
     """Ids of the notice frameworks shipped in this package."""
-    return sorted(k for k, kind in _catalogue().items() if kind == FRAMEWORK_KIND)
+    return of_kind(FRAMEWORK_KIND)
 
 
 def is_framework(framework_id: str) -> bool:
@@ -101,7 +85,7 @@ def load(framework_id: str) -> Framework:
     """Load a shipped framework by id (``gdpr-notice``, ``pipl-notice``)."""
     if framework_id not in available():
         raise MethodologyError(f"unknown framework {framework_id!r}; shipped: {', '.join(available()) or 'none'}")
-    return from_dict(json.loads(_data().joinpath(f"{framework_id}.json").read_text("utf-8")))
+    return from_dict(json.loads(data_dir().joinpath(f"{framework_id}.json").read_text("utf-8")))
 
 
 def from_dict(raw: dict) -> Framework:

@@ -21,7 +21,7 @@ import json
 import re
 from pathlib import Path
 
-from . import MethodologyError, from_dict
+from .model import MethodologyError, from_dict
 
 CATEGORY_LABELS = {"G": "Governance", "F": "Freedom of Expression", "P": "Privacy"}
 _NA = {"", "NA", "N/A", "na", "n/a"}

@@ -1,11 +1,7 @@
-"""The feed of grade-affecting changes: an Atom feed and a JSON list (``watch`` writes both; the
-web app serves the same at ``/changes.atom`` and ``/api/changes``).
+"""The feed of grade-affecting changes (``timeline.feed``) written as an Atom feed and a JSON list
+(``watch`` writes both; the web app serves the same at ``/changes.atom`` and ``/api/changes``).
 
-One entry per element whose answer moved between two passes: company, level, element, before →
-after, the document whose change moved it, a diff excerpt, and RDR-style comment. Entries come
-from the ``grade_change`` table (``store.models.GradeChange``), newest first.
-
-    entries = recent_changes(session, limit=100)
+    entries = timeline.feed.recent_changes(session, limit=100)
     atom = atom_feed(entries, title="rightsindex: grade changes", feed_id="…", base_url="https://…")
 """
 
@@ -17,50 +13,12 @@ from datetime import datetime, timezone
 from typing import Iterable
 from urllib.parse import quote
 
-from sqlalchemy import select
-
 from ..store.models import GradeChange
+from ..timeline.feed import change_dict, utc
 
-__all__ = ["atom_feed", "change_dict", "changes_json", "recent_changes"]
+__all__ = ["atom_feed", "changes_json", "feed_id_for"]
 
 ARROW = "→"
-
-
-def recent_changes(session, *, limit: int = 200, manifest_path: str | None = None, company: str | None = None) -> list[GradeChange]:
-    q = select(GradeChange)
-    if manifest_path is not None:
-        q = q.where(GradeChange.manifest_path == manifest_path)
-    if company is not None:
-        q = q.where(GradeChange.company_key == company)
-    return list(session.scalars(q.order_by(GradeChange.at.desc(), GradeChange.id.desc()).limit(limit)))
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-
-
-def change_dict(c: GradeChange) -> dict:
-    """One change as plain data (the JSON list, the API, the web page)."""
-    detail = dict(c.detail or {})
-    return {
-        "id": c.id,
-        "at": _utc(c.at).isoformat(),
-        "assessment": c.assessment_id,
-        "previous_assessment": c.previous_assessment_id,
-        "company": c.company_key,
-        "level": c.level,
-        "element": c.element,
-        "label": detail.get("label", c.element),
-        "before": c.before,
-        "after": c.after,
-        "direction": c.direction,
-        "document": c.document,
-        "comment": c.comment,
-        "excerpt": c.excerpt,
-        "before_versions": detail.get("before_versions", []),
-        "after_versions": detail.get("after_versions", []),
-        "diff": detail.get("diff", []),
-    }
 
 
 def changes_json(entries: Iterable[GradeChange]) -> str:
@@ -93,16 +51,16 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
     if self_url:
         fg.link(href=self_url, rel="self")
     fg.language("en")
-    newest = max((_utc(c.at) for c in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
+    newest = max((utc(c.at) for c in entries), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
     fg.updated(newest)
     # feedgen lists entries in reverse order of addition: add oldest first so the newest leads
-    for c in sorted(entries, key=lambda c: (_utc(c.at), c.id)):
+    for c in sorted(entries, key=lambda c: (utc(c.at), c.id)):
         d = change_dict(c)
         fe = fg.add_entry()
         fe.id(uuid.uuid5(uuid.NAMESPACE_URL, f"{feed_id}/change/{c.id}").urn)
         fe.title(_title(c, d["label"]))
-        fe.updated(_utc(c.at))
-        fe.published(_utc(c.at))
+        fe.updated(utc(c.at))
+        fe.published(utc(c.at))
         body = [c.comment]
         if c.excerpt:
             body.append(c.excerpt)

@@ -1,5 +1,5 @@
 """For the published site: what changed since the previous assessment of each company, and its
-scores over time (``changes.compare`` and ``history.company_series``, read once per publication).
+scores over time (``timeline.compare`` and ``timeline.history.company_series``, read once per publication).
 
     history = collect(store, assessment_id, methodology, rows)     # company -> {"previous", "moved", "points"}
     svg = company_chart(history["Tencent"]["points"], label="Tencent Holdings", salt="t")
@@ -19,9 +19,9 @@ def collect(store, assessment_id: int, methodology: str, rows: list[dict]) -> di
     """Per company of the assessment: ``previous`` (the assessment before it, or None), ``moved``
     (the elements that moved since, as dicts with a one-line diff excerpt) and ``points`` (its
     scores in every assessment of it)."""
-    from ..changes import compare, excerpt, label, previous_assessment
-    from ..history import company_series
-    from ..pipeline import element_rows
+    from ..timeline.compare import compare, excerpt, label, previous_assessment
+    from ..timeline.history import company_series
+    from ..review.results import element_rows
     from ..store.models import Assessment
 
     companies = list(dict.fromkeys(r["Company"] for r in rows))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..elementcsv import atomic_write_text
+from ..formats.files import atomic_write_text
 from ..methodology import Methodology
 from .scores import display_score
 from .text import excerpt

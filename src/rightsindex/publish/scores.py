@@ -13,7 +13,7 @@ import csv
 import io
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..csvsafe import neutralise_row
+from ..formats.csvsafe import neutralise_row
 from ..methodology import Methodology
 from ..scoring import CompanyScores, rank
 

@@ -12,7 +12,7 @@ A judgment *needs review* when
 The review queue lists those judgments least confident first (a missing confidence counts as 0;
 on equal confidence a judgment with a status comes first, then methodology order). The rule reads
 only the stored judgment (result, confidence, probabilities) and the analysts' final decision,
-never the grader's internals; ``pipeline.element_rows`` writes it as the ``NeedsReview`` column
+never the grader's internals; ``review.results.element_rows`` writes it as the ``NeedsReview`` column
 of ``element-scores.csv``, and the web app and the API list what that column says.
 
     needs_review("yes", 0.62, None, reviewed=False)   # True: below REVIEW_BELOW
@@ -216,7 +216,7 @@ def queue(
     level: str | None = None,
     status: str | None = None,
 ) -> list[QueueItem]:
-    """The rows (``pipeline.element_rows``'s) whose ``NeedsReview`` is yes, least confident first,
+    """The rows (``review.results.element_rows``'s) whose ``NeedsReview`` is yes, least confident first,
     filtered by company key, category (G, F or P), level and status (a status, or ``reason``'s
     "low confidence" / "no confidence")."""
     picked = []

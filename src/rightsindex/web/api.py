@@ -20,7 +20,7 @@ from ..publish.scores import scores_json
 from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
-from .pages import require_analyst, require_viewer
+from .render import require_analyst, require_viewer
 from .security import DbInt
 
 
@@ -80,7 +80,7 @@ def router(ctx) -> APIRouter:
         it, versions on both sides, the passage-level diff and a generated comment — as
         `rightsindex watch` writes changes.json."""
         require_viewer(ctx, request)
-        from ..publish.feed import change_dict, recent_changes
+        from ..timeline.feed import change_dict, recent_changes
 
         with store.session() as s:
             return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}

@@ -1,6 +1,6 @@
 """What the pages and the API read: assessments, scores with analysts' decisions applied, element
 details with evidence in context, documents and diffs. Holds no grading or scoring rule: scores
-come from ``pipeline.element_rows`` (which applies ``review.final_decisions``) and
+come from ``review.results.element_rows`` (which applies ``review.final_decisions``) and
 ``scoring.score_all``, exactly as ``assess`` computes them.
 """
 
@@ -104,15 +104,15 @@ class Data:
     def previous(self, s: Session, a: Assessment, company_key: str) -> Assessment | None:
         """The assessment (same methodology) that graded this company last before this one: by the
         day each speaks for (its as-of date, else the day it was made), then by id."""
-        from ..changes import previous_assessment
+        from ..timeline.compare import previous_assessment
 
         return previous_assessment(s, a, company_key)
 
     # -- over time ---------------------------------------------------------------------------------
     def changes_since(self, previous_id: int, assessment_id: int, company: str) -> list:
         """The elements of ``company`` that moved from one assessment to the other, with their
-        versions, diff and comment (``changes.compare``), cached until the next review change."""
-        from ..changes import compare
+        versions, diff and comment (``timeline.compare``), cached until the next review change."""
+        from ..timeline.compare import compare
 
         a, b = self.scored(previous_id), self.scored(assessment_id)
         with self.store.session() as s:
@@ -130,9 +130,9 @@ class Data:
         return moved
 
     def series(self, company: str, methodology: str) -> list:
-        """The company's scores over time (``history.company_series``), cached until the next
+        """The company's scores over time (``timeline.history.company_series``), cached until the next
         assessment or review change."""
-        from ..history import company_series
+        from ..timeline.history import company_series
 
         with self.store.session() as s:
             key = ("series", company, methodology, s.scalar(select(func.max(CompanyRun.id))), review.review_stamp(s))
@@ -158,7 +158,7 @@ class Data:
         """Scores of an assessment with the analysts' final decisions applied (cached until the next
         review change, which every worker sees through the audit log).
 
-        A full computation is ``pipeline.element_rows`` + ``scoring.score_all`` (about 0.15 ms per
+        A full computation is ``review.results.element_rows`` + ``scoring.score_all`` (about 0.15 ms per
         row: seconds for a large index). After review changes, the cached result is brought up to
         date for the elements whose final decision changed and their companies are re-scored; a
         test holds this equal to a full computation.
@@ -205,7 +205,7 @@ class Data:
         return hit
 
     def _full(self, assessment_id: int) -> Scored:
-        from ..pipeline import element_rows
+        from ..review.results import element_rows
 
         with self.store.session() as s:
             a = s.get(Assessment, assessment_id)
@@ -232,7 +232,7 @@ class Data:
 
     def _patched(self, base: Scored, since: int, until: int) -> Scored | None:
         """``base`` with the final decisions recorded in audit entries ``since`` < id <= ``until``
-        applied as ``pipeline.element_rows`` applies them; ``None`` when too much changed."""
+        applied as ``review.results.element_rows`` applies them; ``None`` when too much changed."""
         from dataclasses import replace
 
         from ..scoring import ElementResult, score_company

@@ -2,216 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from urllib.parse import quote, urlencode, urlsplit
 
-import nh3
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id, normalise_indicator_id
-from ..publish.scores import display_score, display_value
-from ..publish.text import display  # policy text for reading: one function for web, report and site
 from ..review import login_throttle
 from ..review.accounts import authenticate
-from ..scoring import RESULTS
 from ..store.models import Company, GradeChange, Version
 from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, over_time, timeline
 from .data import NotFound, result_score, version_date
-from .review_queue import company_summary, element_note, uncertainty_order
-from .security import DbInt, LoginRequired, Principal, safe_next
-
-RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
-RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na"}
+from .queue_data import company_summary, element_note, uncertainty_order
+from .render import render, require_analyst, require_viewer
+from .urls import u_company, u_element, u_indicator, u_version
+from .security import DbInt, safe_next
 
 
 # -- formatting -------------------------------------------------------------------------------------
 
 
-def fmt_score(v) -> str:
-    return display_score(v)  # one rounding rule for every output (publish.scores)
-
-
-def score_class(v) -> str:
-    v = display_value(v)
-    if v is None:
-        return "sc-na"
-    return f"sc-{min(9, max(0, int(v // 10)))}"
-
-
-def fmt_delta(v) -> str:
-    v = display_value(v)
-    if v is None:
-        return ""
-    if v == 0:
-        return "±0"
-    return f"+{v:.1f}" if v > 0 else f"−{abs(v):.1f}"
-
-
-def fmt_when(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
-
-
-def _clean(html: str) -> Markup:
-    """Markup built here from escaped pieces, sanitised once more: only <mark>, <ins>, <del> survive."""
-    return Markup(nh3.clean(html, tags={"mark", "ins", "del"}, attributes={}, link_rel=None, strip_comments=True))
-
-
-def highlight(text: str, start: int, end: int) -> Markup:
-    parts = [escape(display(text[:start])), Markup("<mark>"), escape(display(text[start:end])), Markup("</mark>"), escape(display(text[end:]))]
-    return _clean(str(Markup("").join(parts)))
-
-
-def inline_diff(ops: list[tuple[int, str]], side: str) -> Markup:
-    parts = []
-    for op, text in ops:
-        if op == 0:
-            parts.append(escape(display(text)))
-        elif op == -1 and side == "old":
-            parts.append(Markup("<del>") + escape(display(text)) + Markup("</del>"))
-        elif op == 1 and side == "new":
-            parts.append(Markup("<ins>") + escape(display(text)) + Markup("</ins>"))
-    return _clean(str(Markup("").join(parts)))
-
-
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) URLs become links."""
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url.strip() if scheme in ("http", "https") else None
-
-
 # -- URLs -------------------------------------------------------------------------------------------
 
 
-def _q(**params) -> str:
-    items = {k: v for k, v in params.items() if v is not None and v != ""}
-    return ("?" + urlencode(items)) if items else ""
-
-
-def u_ranking(assessment=None, **kw) -> str:
-    return "/ranking" + _q(assessment=assessment, **kw)
-
-
-def u_company(company: str, assessment=None) -> str:
-    return f"/companies/{quote(company, safe='')}" + _q(assessment=assessment)
-
-
-def u_indicator(company: str, indicator: str, assessment=None, sort=None) -> str:
-    return f"/companies/{quote(company, safe='')}/indicators/{quote(indicator, safe='')}" + _q(assessment=assessment, sort=sort)
-
-
-def u_element(company: str, element: str, level: str, assessment=None, step=None) -> str:
-    return f"/companies/{quote(company, safe='')}/elements/{quote(element, safe='')}" + _q(level=level, assessment=assessment, step=step)
-
-
-def u_review(company: str, element: str, level: str, assessment) -> str:
-    return f"/review/{quote(company, safe='')}/{quote(element, safe='')}" + _q(level=level, assessment=assessment)
-
-
-def u_queue(assessment=None, page=None, **filters) -> str:
-    return "/review" + _q(assessment=assessment, **filters, page=page if page and page > 1 else None)
-
-
-def u_document(doc_id: int, **kw) -> str:
-    return f"/documents/{doc_id}" + _q(**kw)
-
-
-def u_version(doc_id: int, seq: int, hl=None) -> str:
-    return f"/documents/{doc_id}/versions/{seq}" + _q(hl=hl) + (f"#p{hl}" if hl is not None else "")
-
-
 # -- rendering --------------------------------------------------------------------------------------
-
-
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("rightsindex.web", "templates"),
-        autoescape=select_autoescape(["html", "svg", "j2"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
-    env.globals.update(
-        u_ranking=u_ranking, u_company=u_company, u_indicator=u_indicator, u_element=u_element, u_review=u_review,
-        u_document=u_document, u_version=u_version, u_queue=u_queue, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
-        CATEGORY_NAMES=CATEGORY_NAMES, RESULTS=RESULTS, STEPS=review.STEPS, STEP_LABELS=review.STEP_LABELS,
-        highlight=highlight, inline_diff=inline_diff, safe_href=safe_href, describe=review.describe,
-    )
-    return env
-
-
-ENV = _env()
-
-
-def render(ctx, request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:
-    p: Principal = ctx.auth.principal(request)
-    csrf, new_cookie = (p.csrf, None) if p.authenticated else (None, None)
-    if not p.authenticated and not ctx.public and template == "login.html":
-        csrf, new_cookie = ctx.auth.anonymous_csrf(request)
-    if p.can_review and not ctx.public and template not in ("error.html", "login.html", "empty.html"):
-        from .review_queue import nav_count  # the number next to "Review queue" in the navigation
-
-        values.setdefault("queue_count", nav_count(ctx.data, ctx.store, request))
-    html = ENV.get_template(template).render(request=request, principal=p, public=ctx.public, csrf_token=csrf, **values)
-    resp = HTMLResponse(html, status_code=status_code)
-    if new_cookie:
-        ctx.auth.set_csrf_cookie(resp, request, new_cookie)
-    return resp
-
-
-def error_page(ctx, request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 405: "Not allowed here", 422: "Invalid request", 429: "Too many attempts"}
-    return render(ctx, request, "error.html", status_code=status, status=status, title=titles.get(status, "Error"), message=message)
-
-
-def require_viewer(ctx, request: Request) -> Principal:
-    p = ctx.auth.principal(request)
-    if not ctx.public and not p.authenticated:
-        raise LoginRequired()
-    return p
-
-
-def require_analyst(ctx, request: Request) -> Principal:
-    p = require_viewer(ctx, request)
-    if not p.can_review:
-        raise HTTPException(403, "reviewing needs the analyst or admin role")
-    return p
-
-
-def api_docs(ctx, request: Request, spec: dict) -> HTMLResponse:
-    ops = []
-    for path, methods in spec.get("paths", {}).items():
-        for method, op in methods.items():
-            params = [
-                {"name": prm["name"], "in": prm["in"], "required": prm.get("required", False), "description": prm.get("description", ""),
-                 "type": (prm.get("schema") or {}).get("type") or "/".join(x.get("type", "") for x in (prm.get("schema") or {}).get("anyOf", []))}
-                for prm in op.get("parameters", [])
-            ]
-            body = None
-            if "requestBody" in op:
-                content = op["requestBody"].get("content", {})
-                schema = next(iter(content.values()), {}).get("schema", {})
-                ref = schema.get("$ref", "")
-                body = ref.rsplit("/", 1)[-1] if ref else schema.get("title", "")
-            ops.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "description": op.get("description", ""),
-                        "params": params, "body": body, "tag": (op.get("tags") or ["api"])[0]})
-    schemas = spec.get("components", {}).get("schemas", {})
-    return render(ctx, request, "docs.html", ops=ops, schemas=schemas, title=spec.get("info", {}).get("title", "API"))
 
 
 # -- routes -----------------------------------------------------------------------------------------
@@ -298,7 +113,7 @@ def router(ctx) -> APIRouter:
             prev_cs = prev_sc.scores.get(company)
         moved: dict[str, list[dict]] = {}
         if prev_sc is not None:
-            from ..changes import excerpt
+            from ..timeline.compare import excerpt
 
             for mv in data.changes_since(prev_info["id"], a_id, company):
                 if mv.before is None or mv.after is None:
@@ -506,7 +321,7 @@ def router(ctx) -> APIRouter:
     @r.get("/changes", response_class=HTMLResponse, include_in_schema=False)
     def changes_page(request: Request, company: str | None = None):
         require_viewer(ctx, request)
-        from ..publish.feed import change_dict, recent_changes
+        from ..timeline.feed import change_dict, recent_changes
 
         with store.session() as s:
             entries = [change_dict(c) for c in recent_changes(s, limit=200, company=company or None)]
@@ -518,7 +333,8 @@ def router(ctx) -> APIRouter:
         require_viewer(ctx, request)
         from fastapi.responses import Response
 
-        from ..publish.feed import atom_feed, feed_id_for, recent_changes
+        from ..publish.feed import atom_feed, feed_id_for
+        from ..timeline.feed import recent_changes
 
         base = str(request.base_url).rstrip("/")
         with store.session() as s:

@@ -1,0 +1,55 @@
+"""``rightsindex serve`` (the analyst web app) and ``rightsindex user`` (its local accounts)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .common import DB_HELP, _open_store, app, fail, user_app
+
+
+@app.command("serve")
+def serve_cmd(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    public: bool = typer.Option(False, "--public", help="Read-only public mode: no sign-in, nothing can be changed."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+) -> None:
+    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API."""
+    from ..store import StoreError
+    from ..web import serve
+
+    try:
+        serve(db, host, port, public, workers=workers)
+    except StoreError as exc:
+        raise fail(str(exc))
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("analyst", "--role", help="viewer, analyst or admin."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Add a user; the password is asked for (never passed on the command line)."""
+    from ..review import AccountError, add_user
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        add_user(_open_store(db), username, role, password)
+    except AccountError as exc:
+        raise fail(str(exc), code=1)
+    print(f"added {username} ({role})")
+
+
+@user_app.command("list")
+def user_list(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """List users and their roles."""
+    from ..review.accounts import list_users
+
+    for u in list_users(_open_store(db)):
+        print(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
+
+
