@@ -108,7 +108,9 @@ def main() -> int:
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     from rightsindex.evidence.frameworks.evaluate import markdown_table
 
-    result, md = {}, []
+    saved = args.out / "frameworks-bench.json"
+    result = json.loads(saved.read_text("utf-8")) if saved.is_file() else {}  # the other part of an earlier run stays
+    md = []
     if args.part in ("zh", "all"):
         rows, meta = zh_part(args.shared, log, args.out, args.reuse)
         result["pipl-zh"] = {"meta": meta, "items": rows}
@@ -117,7 +119,11 @@ def main() -> int:
         rows, meta = en_part(args.shared, log, args.out, args.reuse)
         result["gdpr-en"] = {"meta": meta, "items": rows}
         md.append(markdown_table(rows, f"GDPR items on English privacy policies, company-split ({meta['documents']} policies, {meta['companies']} companies)"))
-    (args.out / "frameworks-bench.json").write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    saved.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+    if args.part != "all":
+        titles = {"pipl-zh": "PIPL items on CAPP-130, app-split", "gdpr-en": "GDPR items on English privacy policies, company-split"}
+        md = [markdown_table(v["items"], f"{titles.get(k, k)} ({', '.join(f'{a} {b}' for a, b in v['meta'].items() if a != 'reader')})")
+              for k, v in result.items()]
     text = "\n\n".join(md) + "\n"
     (args.out / "frameworks-bench.md").write_text(text, "utf-8")
     print(text)

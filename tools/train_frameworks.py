@@ -169,12 +169,20 @@ def combined(comb: dict, logits: np.ndarray, feats: dict) -> np.ndarray:
     return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
 
 
-def train_language(fw, language: str, corpus, *, known=None, shared: Path, work: Path, specificity_weight: float = 1.0, log=_log):
+def train_language(fw, language: str, corpus, *, known=None, shared: Path, work: Path, specificity_weight: float = 1.0, log=_log, oof: Path | None = None):
     from rightsindex.evidence.frameworks import evaluate, train
 
     items = list(fw.items)
     t = time.perf_counter()
-    logits = train.out_of_fold(fw.id, language, items, corpus, k=5, seed=0)
+    logits = None
+    if oof is not None and Path(oof).is_file():  # the benchmark's out-of-fold readings (same folds, same corpus)
+        logits = np.load(oof)["logits"]
+        if logits.shape != corpus.carries.shape:
+            log(f"{oof}: shape {logits.shape} is not the corpus's {corpus.carries.shape}; reading out of fold again")
+            logits = None
+    if logits is None:
+        logits = train.out_of_fold(fw.id, language, items, corpus, k=5, seed=0)
+        np.savez_compressed(work / f"{fw.id}-{language}-oof.npz", logits=logits)
     in_doc = corpus.in_document if corpus.in_document is not None else np.ones(len(corpus.doc), bool)
     docs = sorted(set(corpus.doc[in_doc].tolist()))
     if language == "en":
@@ -204,6 +212,7 @@ def main() -> int:
     ap.add_argument("--framework", default="gdpr-notice,pipl-notice")
     ap.add_argument("--language", default="zh,en")
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "frameworks")
+    ap.add_argument("--oof", type=Path, help="a folder with out-of-fold readings to reuse (benchmarks/frameworks.py's --out: zh-oof.npz for pipl-notice, en-oof.npz for gdpr-notice)")
     args = ap.parse_args()
     from rightsindex.evidence.frameworks import corpora
     from rightsindex.methodology import frameworks as F
@@ -214,10 +223,12 @@ def main() -> int:
         for lang in args.language.split(","):
             if lang == "zh":
                 corpus = corpora.capp_corpus(fw, args.shared / "capp130" / "annotation", ROOT / "build" / "cache")
-                train_language(fw, "zh", corpus, shared=args.shared, work=args.work)
+                oof = args.oof / "zh-oof.npz" if args.oof and fid == "pipl-notice" else None
+                train_language(fw, "zh", corpus, shared=args.shared, work=args.work, oof=oof)
             else:
                 corpus, known = english_corpus(fw, args.shared, ROOT / "data" / "frameworks" / "labels-en.csv", args.work / "store.sqlite")
-                train_language(fw, "en", corpus, known=known, shared=args.shared, work=args.work)
+                oof = args.oof / "en-oof.npz" if args.oof and fid == "gdpr-notice" else None
+                train_language(fw, "en", corpus, known=known, shared=args.shared, work=args.work, oof=oof)
     return 0
 
 

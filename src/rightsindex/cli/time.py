@@ -47,7 +47,7 @@ def print_series(data: dict, indicator: str | None = None) -> None:
 
 
 def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1, prior=None, allow_private=False, indicator=None,
-                allow_roots=None) -> None:
+                allow_roots=None, frameworks=None) -> None:
     from ..corpus.manifest import ManifestError
     from ..formats.elementcsv import ElementCSVError
     from ..timeline.history import HistoryError
@@ -74,7 +74,7 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
 
         try:
             result = assess_dates(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private,
-                                  allow_roots=allow_roots or None, on_event=on_event)
+                                  allow_roots=allow_roots or None, on_event=on_event, frameworks=frameworks or None)
         except (ManifestError, ElementCSVError, AssessError, HistoryError, FileNotFoundError) as exc:
             raise fail(str(exc))
     print_series(result.series)

@@ -38,7 +38,7 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     ``public=True``: read-only edition for the public — no sign-in, no review panel, no audit
     trail, and no state-changing route at all.
     """
-    from . import api, pages, review_queue
+    from . import api, frameworks, pages, review_queue
     from . import render as rendering
 
     store = Store.open(db_url)
@@ -86,8 +86,10 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(review_queue.page_router(ctx))
+    app.include_router(frameworks.page_router(ctx))
     app.include_router(api.router(ctx), prefix="/api")
     app.include_router(review_queue.api_router(ctx), prefix="/api")
+    app.include_router(frameworks.api_router(ctx), prefix="/api")
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):

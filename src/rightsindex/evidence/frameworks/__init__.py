@@ -13,8 +13,8 @@ The frameworks themselves (items, articles, questions, criteria, crosswalks) are
 """
 
 from .grade import RESULTS, ItemJudgment, company_levels, grade_items
-from .heads import ItemHeads, shipped
+from .heads import ItemHeads, readers_version, shipped
 from .reader import ItemReader, Scores
 from .windows import CompanyWindows, company_windows
 
-__all__ = ["RESULTS", "ItemJudgment", "ItemHeads", "ItemReader", "Scores", "CompanyWindows", "company_levels", "company_windows", "grade_items", "shipped"]
+__all__ = ["RESULTS", "ItemJudgment", "ItemHeads", "ItemReader", "Scores", "CompanyWindows", "company_levels", "company_windows", "grade_items", "readers_version", "shipped"]

@@ -122,4 +122,19 @@ def shipped(framework: str, language: str) -> ItemHeads | None:
     return ItemHeads.load(path) if path.is_file() else None
 
 
-__all__ = ["ItemHeads", "TextFeatures", "MODELS_DIR", "EMBEDDING", "plain", "shipped"]
+def readers_version(frameworks) -> str:
+    """A fingerprint of the item readers shipped for ``frameworks`` (their files' bytes) and of the
+    way items are read (``ITEMS_VERSION``): stored item judgments made otherwise are graded again."""
+    import hashlib
+
+    h = hashlib.sha256(f"items.{ITEMS_VERSION}".encode())
+    for fid in sorted(frameworks):
+        for lang in ("en", "zh"):
+            path = MODELS_DIR / f"{fid}-{lang}.npz"
+            h.update(path.read_bytes() if path.is_file() else f"{fid}-{lang}:none".encode())
+    return h.hexdigest()[:12]
+
+
+ITEMS_VERSION = 1
+
+__all__ = ["ItemHeads", "TextFeatures", "MODELS_DIR", "EMBEDDING", "ITEMS_VERSION", "plain", "readers_version", "shipped"]
