@@ -265,7 +265,7 @@ class GradeChange(Base):
     manifest_path: Mapped[str] = mapped_column(String(2000), default="")
     company_key: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(200))
-    element: Mapped[str] = mapped_column(String(20))
+    element: Mapped[str] = mapped_column(String(80))  # an element id, or "framework:item" for a notice duty
     before: Mapped[str] = mapped_column(String(30))
     after: Mapped[str] = mapped_column(String(30))
     direction: Mapped[str] = mapped_column(String(20))  # improved | declined | changed

@@ -1,4 +1,5 @@
-"""notice frameworks: item_judgment (a GDPR/PIPL notice duty per company run, service and item)
+"""notice frameworks: item_judgment (a GDPR/PIPL notice duty per company run, service and item);
+grade_change.element widened to hold "framework:item" (the feed of duties that moved)
 
 Revision ID: 0007fw
 Revises: 0006
@@ -35,9 +36,13 @@ def upgrade() -> None:
     with op.batch_alter_table('item_judgment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_judgment_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_item_judgment_item', ['framework', 'item'], unique=False)
+    with op.batch_alter_table('grade_change', schema=None) as batch_op:
+        batch_op.alter_column('element', existing_type=sa.String(length=20), type_=sa.String(length=80), existing_nullable=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('grade_change', schema=None) as batch_op:
+        batch_op.alter_column('element', existing_type=sa.String(length=80), type_=sa.String(length=20), existing_nullable=False)
     with op.batch_alter_table('item_judgment', schema=None) as batch_op:
         batch_op.drop_index('ix_item_judgment_item')
         batch_op.drop_index(batch_op.f('ix_item_judgment_run_id'))
