@@ -12,6 +12,11 @@ its retention period). Reported per item:
 - presence recall (documents that carry it, graded disclosed), specificity (the same documents
   without it, and documents that never carried it, graded not found), and balanced accuracy;
 - ``false_disclosed``: documents without the item graded disclosed (the number that must be 0).
+
+The presence rule (grading's, ``grade``): a document carries an item when its best window reaches
+the item's window threshold *and* the mean of its two best windows reaches its presence threshold
+(a stray sentence that reads like the duty does not make a duty; a duty is rarely said once). Both
+thresholds are chosen together on the other folds (``choose_pair``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .train import Corpus, choose_threshold, folds_of
+from .train import Corpus, folds_of
 
 
 @dataclass
@@ -48,64 +53,90 @@ class ItemReport:
         }
 
 
-def doc_best(scores: np.ndarray, eligible: np.ndarray, rows: np.ndarray, drop: np.ndarray | None = None) -> int | None:
-    """Index (into ``rows``) of the best eligible window, ``drop`` removed."""
+def doc_pair(scores: np.ndarray, eligible: np.ndarray, drop: np.ndarray | None = None) -> tuple[float, float, int | None]:
+    """(best window's score, mean of the best two, index of the best) over eligible windows."""
     keep = eligible.copy()
     if drop is not None:
         keep &= ~drop
     if not keep.any():
-        return None
+        return -np.inf, -np.inf, None
     s = np.where(keep, scores, -np.inf)
-    return int(np.argmax(s))
+    order = np.argsort(-s, kind="stable")
+    top = s[order[0]]
+    two = (top + s[order[1]]) / 2 if keep.sum() > 1 else -np.inf
+    return float(top), float(two), int(order[0])
+
+
+def present(pair: tuple, thresholds: tuple) -> bool:
+    return pair[0] >= thresholds[0] and pair[1] >= thresholds[1]
+
+
+def choose_pair(with_: np.ndarray, without: np.ndarray, specificity_weight: float = 1.0, grid: int = 41) -> tuple[float, float]:
+    """The (window, presence) thresholds that maximise recall + weight × specificity on these sets:
+    ``with_`` and ``without`` are (n, 2) arrays of (best, mean of best two)."""
+    if len(with_) == 0:
+        return float("inf"), float("inf")
+    def cands(col):
+        v = np.concatenate([with_[:, col], without[:, col]]) if len(without) else with_[:, col]
+        v = v[np.isfinite(v)]
+        return np.unique(np.quantile(v, np.linspace(0, 1, grid))) if len(v) else np.array([np.inf])
+    best, pair = -1.0, (float("inf"), float("inf"))
+    for a in np.concatenate([cands(0), [np.inf]]):
+        for b in np.concatenate([[-np.inf], cands(1)]):
+            rec = ((with_[:, 0] >= a) & (with_[:, 1] >= b)).mean()
+            spec = (~((without[:, 0] >= a) & (without[:, 1] >= b))).mean() if len(without) else 1.0
+            score = rec + specificity_weight * spec
+            if score > best + 1e-12:
+                best, pair = score, (float(a), float(b))
+    return pair
 
 
 def grade_documents(corpus: Corpus, scores: np.ndarray, eligible: np.ndarray, thresholds: dict, items: Sequence[str], docs: Sequence[int],
                     reports: dict, known: np.ndarray | None = None) -> None:
     """Grade each of ``docs`` (and its ablated twin) on every item; add to ``reports``.
-    ``scores`` (n, I): what grading compares with the threshold; ``eligible`` (n, I): windows that
+    ``scores`` (n, I): what grading compares with the thresholds; ``eligible`` (n, I): windows that
     may earn (read by the judge where one reads); ``known`` (n, I): the window's label is known."""
     for d in docs:
         rows = np.flatnonzero(corpus.doc == d)
         for j, item in enumerate(items):
-            t = thresholds.get(item, np.inf)
+            t = thresholds.get(item, (np.inf, np.inf))
             y = corpus.carries[rows, j]
-            s, el = scores[rows, j], eligible[rows, j]
+            s, el = scores[rows, j], eligible[rows, j].astype(bool)
             rep = reports.setdefault(item, ItemReport(item))
-            b = doc_best(s, el, rows)
+            pair = doc_pair(s, el)
             if y.any():
                 rep.present += 1
-                top = int(np.argmax(np.where(el, s, -np.inf))) if el.any() else int(np.argmax(s))
+                top = pair[2] if pair[2] is not None else int(np.argmax(s))
                 rep.first.append(bool(y[top]))
                 if known is not None and not y[top] and not known[rows[top], j]:
                     rep.unjudged += 1
-                disclosed = b is not None and s[b] >= t
+                disclosed = pair[2] is not None and present(pair, t)
                 rep.with_.append(disclosed)
                 if disclosed:
-                    rep.first_earned.append(bool(y[b]))
-                b2 = doc_best(s, el, rows, drop=y)
-                rep.without.append(b2 is not None and s[b2] >= t)
+                    rep.first_earned.append(bool(y[pair[2]]))
+                rep.without.append(present(doc_pair(s, el, drop=y), t))
             else:
                 rep.absent += 1
-                rep.without.append(b is not None and s[b] >= t)
+                rep.without.append(pair[2] is not None and present(pair, t))
 
 
 def fold_thresholds(corpus: Corpus, scores: np.ndarray, eligible: np.ndarray, items: Sequence[str], docs: Sequence[int], specificity_weight: float) -> dict:
-    """Per item, the threshold that best grades ``docs`` (present as they are, absent once ablated
-    and where they never carried it)."""
+    """Per item, the (window, presence) thresholds that best grade ``docs`` (present as they are,
+    absent once ablated and where they never carried it)."""
     out = {}
     for j, item in enumerate(items):
         w, wo = [], []
         for d in docs:
             rows = np.flatnonzero(corpus.doc == d)
             y = corpus.carries[rows, j]
-            s = np.where(eligible[rows, j], scores[rows, j], -np.inf)
+            s, el = scores[rows, j], eligible[rows, j].astype(bool)
             if y.any():
-                w.append(s.max())
-                wo.append(np.where(y, -np.inf, s).max())
+                w.append(doc_pair(s, el)[:2])
+                wo.append(doc_pair(s, el, drop=y)[:2])
             else:
-                wo.append(s.max())
+                wo.append(doc_pair(s, el)[:2])
         if w:
-            out[item] = choose_threshold(np.array(w), np.array(wo), specificity_weight)
+            out[item] = choose_pair(np.array(w), np.array(wo).reshape(-1, 2), specificity_weight)
     return out
 
 
@@ -132,4 +163,4 @@ def markdown_table(rows: list[dict], title: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ItemReport", "cross_validated_report", "fold_thresholds", "grade_documents", "markdown_table"]
+__all__ = ["ItemReport", "choose_pair", "cross_validated_report", "doc_pair", "fold_thresholds", "grade_documents", "markdown_table", "present"]

@@ -8,9 +8,11 @@ For each company × service × item, from the same versions and passages RDR gra
    RDR elements the item crosswalks to (those readings are shared with RDR grading through the
    judge's cache). A calibrated combination (``reader``) says how likely each window is to carry
    the item;
-2. **the rule**: the item is *disclosed* only when a cited window reaches the item's threshold and
+2. **the rule**: the item is *disclosed* only when a cited window reaches the item's threshold,
    its document is of a kind that can carry the item (a cookie notice names no controller and
-   grants no rights); the window that earns it is cited first. A window read as carrying only
+   grants no rights), and — where the item's reader asks for it — the two best such windows
+   reach the item's presence threshold on average (one stray sentence does not make a duty); the
+   window that earns it is cited first. A window read as carrying only
    part of the item (the judge's ``partial`` outweighs ``full``; the English labels' partial
    class) makes it *partly disclosed*. Otherwise the item is *not found* and the closest window
    is cited, with why it was not enough.
@@ -94,6 +96,11 @@ def _cite(cp: CompanyPassages, windows: CompanyWindows, picks: list[int], probs:
     return items
 
 
+def pct(x: float) -> str:
+    """A share as people read it; near 100 % with a decimal (readers' thresholds sit there)."""
+    return f"{x:.1%}" if 0.95 <= x < 0.9995 else f"{x:.0%}"
+
+
 def _judge(fw, item, j: int, level: str, cp, windows, scores, in_level, reader) -> ItemJudgment:
     j_ = ItemJudgment(fw.id, item.id, item.article, level, "not found", None)
     idx = np.flatnonzero(in_level)
@@ -117,19 +124,33 @@ def _judge(fw, item, j: int, level: str, cp, windows, scores, in_level, reader) 
             picks.append(int(w))
         if len(picks) == 3:
             break
-    eligible = [w for w in picks if scores.judged[w, j] and reader.in_scope(fw, item, cp, windows, w)]
-    threshold = reader.threshold(fw, item, windows.language[picks[0]] if picks else "en")
+    # the two best windows that may earn: read by the judge (all of ``order`` is), in a document of
+    # a kind that can carry the item (windows, not units: two sentences of one paragraph count twice,
+    # as the thresholds were chosen)
+    eligible: list[int] = []
+    for w in order:
+        if reader.in_scope(fw, item, cp, windows, int(w)):
+            eligible.append(int(w))
+            if len(eligible) == 2:
+                break
     best = eligible[0] if eligible else None
-    if best is not None and scores.prob[best, j] >= reader.threshold(fw, item, windows.language[best]):
+    lang = windows.language[best] if best is not None else (windows.language[picks[0]] if picks else "en")
+    threshold = reader.threshold(fw, item, lang)
+    presence = reader.presence(fw, item, lang)
+    top_p = float(scores.prob[best, j]) if best is not None else 0.0
+    two = (top_p + float(scores.prob[eligible[1], j])) / 2 if len(eligible) > 1 else None
+    said_enough = presence is None or (two is not None and two >= presence)
+    if best is not None and top_p >= threshold and said_enough:
         partial = scores.partial[best, j]
         j_.result = "partly disclosed" if partial else "disclosed"
         cited = [best] + [w for w in picks if w != best]
         j_.evidence = _cite(cp, windows, cited, [float(scores.prob[w, j]) for w in cited])
-        j_.probability = float(scores.prob[best, j])
-        j_.confidence = round(float(scores.prob[best, j]), 4)
+        j_.probability = top_p
+        j_.confidence = round(top_p, 4)
         where = j_.evidence[0]["path"]
-        j_.why = [f"Earned by the first cited passage, {where}: read as carrying {item.short} "
-                  f"({j_.probability:.0%}; needs {reader.threshold(fw, item, windows.language[best]):.0%})."]
+        reading = f"{pct(top_p)}; needs {pct(min(threshold, 1.0))}" + (
+            f"; with the next closest passage {pct(two)} on average, needs {pct(presence)}" if presence is not None else "")
+        j_.why = [f"Earned by the first cited passage, {where}: read as carrying {item.short} ({reading})."]
         if partial:
             j_.why.append(f"Partly: {item.criteria['partly disclosed']}")
         return j_
@@ -142,9 +163,17 @@ def _judge(fw, item, j: int, level: str, cp, windows, scores, in_level, reader) 
     elif top not in eligible:
         j_.why = [f"The closest passage ({windows.text[top][:80]}…) is in a document that cannot carry this duty "
                   f"({reader.kind_of(cp, windows, top)}), and no other passage reads as carrying it."]
+    elif not np.isfinite(threshold):
+        j_.why = [f"No reader of this duty in this language was trained (no labelled {lang} passage carries it): "
+                  f"it cannot be earned here. The closest passage is cited."]
+    elif top_p >= threshold:
+        second = f"the next one at {pct(float(scores.prob[eligible[1], j]))}" if len(eligible) > 1 else "no other passage"
+        j_.why = [f"Only one passage reads as carrying {item.short} ({pct(top_p)}), and {second}: a duty is "
+                  f"disclosed when the two closest passages together reach {pct(presence)} on average. {item.criteria['not found']}"]
     else:
-        j_.why = [f"No passage reads as carrying {item.short}: the closest is read at {j_.probability:.0%}, "
-                  f"below the {threshold:.0%} it needs. {item.criteria['not found']}"]
+        need = max(threshold, presence if presence is not None else threshold)  # the best window must reach both
+        j_.why = [f"No passage reads as carrying {item.short}: the closest is read at {pct(top_p)}, "
+                  f"below the {pct(need)} it needs. {item.criteria['not found']}"]
     return j_
 
 

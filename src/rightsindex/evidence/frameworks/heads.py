@@ -71,8 +71,8 @@ class ItemHeads:
     w_text: np.ndarray  # (V, I)
     w_vec: np.ndarray  # (D, I)
     bias: np.ndarray  # (I,)
-    thresholds: dict = field(default_factory=dict)  # item -> logit a window must reach to carry it
-    presence: dict = field(default_factory=dict)  # item -> logit the best window must reach for "present"
+    thresholds: dict = field(default_factory=dict)  # item -> probability the best window must reach
+    presence: dict = field(default_factory=dict)  # item -> probability the mean of the two best must reach (None: no need)
     trained_on: dict = field(default_factory=dict)
 
     @property
@@ -83,7 +83,7 @@ class ItemHeads:
     def version(self) -> str:
         import hashlib
 
-        h = hashlib.sha256(self.w_vec.tobytes() + self.bias.tobytes() + json.dumps(self.thresholds, sort_keys=True).encode())
+        h = hashlib.sha256(self.w_vec.tobytes() + self.bias.tobytes() + json.dumps([self.thresholds, self.presence], sort_keys=True).encode())
         return f"heads:{self.framework}:{self.language}:{h.hexdigest()[:12]}"
 
     def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
@@ -135,6 +135,6 @@ def readers_version(frameworks) -> str:
     return h.hexdigest()[:12]
 
 
-ITEMS_VERSION = 1
+ITEMS_VERSION = 2  # 2: presence also needs the mean of the two best windows
 
 __all__ = ["ItemHeads", "TextFeatures", "MODELS_DIR", "EMBEDDING", "ITEMS_VERSION", "plain", "readers_version", "shipped"]

@@ -13,7 +13,9 @@ item's disclosure, and whether it carries only part of it:
   earn an item ("a cited passage read as disclosing it");
 - a logistic combiner, fitted on labelled documents with out-of-fold head readings
   (``tools/train_frameworks.py``), turns head logit and judge support into a probability, and
-  each item has its threshold (chosen for presence, see ``train``).
+  each item has two thresholds, chosen together for presence (``evaluate.choose_pair``): the
+  best window's, and the mean of the two best windows' (a duty is rarely said once, and a stray
+  sentence that reads like it does not make it).
 
 The judge may be retrained (another team's work): the combiner weighs its support as one feature
 among others, records the judge version it was fitted with, and keeps working with another one.
@@ -75,8 +77,20 @@ class ItemReader:
         return "items:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
     def threshold(self, fw, item, language: str) -> float:
+        """What the best window must reach. Without heads for the language: the zero-shot judge's
+        ``DEFAULT_THRESHOLD``; with heads that learnt nothing for the item (no labelled passage in
+        that language): never (``inf``), rather than a guess."""
         h = self.heads(fw.id, str(language))
-        return float((h.thresholds if h else {}).get(item.id, DEFAULT_THRESHOLD))
+        if h is None:
+            return DEFAULT_THRESHOLD
+        return float(h.thresholds.get(item.id, float("inf")))
+
+    def presence(self, fw, item, language: str) -> float | None:
+        """What the mean of the item's two best windows must reach for it to be present (None: the
+        best window alone decides)."""
+        h = self.heads(fw.id, str(language))
+        v = (h.presence if h else {}).get(item.id)
+        return None if v is None else float(v)
 
     def kind_of(self, cp, windows: CompanyWindows, w: int) -> str | None:
         from ..access import load_scope

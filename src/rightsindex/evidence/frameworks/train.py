@@ -78,43 +78,4 @@ def out_of_fold(framework: str, language: str, items: Sequence[str], corpus: Cor
     return out
 
 
-def presence_sets(corpus: Corpus, logits: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per document that carries item ``j``: its best window's logit (with), and its best window's
-    logit once every window carrying the item is removed (without)."""
-    with_, without = [], []
-    keep = corpus.in_document if corpus.in_document is not None else np.ones(len(corpus.doc), dtype=bool)
-    for d in np.unique(corpus.doc[keep]):
-        rows = np.flatnonzero((corpus.doc == d) & keep)
-        y = corpus.carries[rows, j]
-        if not y.any():
-            continue
-        s = logits[rows, j]
-        with_.append(s.max())
-        without.append(s[~y].max() if (~y).any() else -np.inf)
-    return np.array(with_), np.array(without)
-
-
-def choose_threshold(with_: np.ndarray, without: np.ndarray, specificity_weight: float = 1.0) -> float:
-    """The logit that maximises recall + ``specificity_weight`` × specificity on these sets."""
-    if len(with_) == 0:
-        return float("inf")
-    cands = np.unique(np.concatenate([with_, without[np.isfinite(without)], [np.inf]]))
-    best, best_t = -1.0, float(cands[-1])
-    for t in cands:
-        score = (with_ >= t).mean() + specificity_weight * (without < t).mean()
-        if score > best + 1e-12:
-            best, best_t = score, float(t)
-    return best_t
-
-
-def thresholds(corpus: Corpus, logits: np.ndarray, items: Sequence[str], specificity_weight: float = 1.0) -> dict[str, float]:
-    out = {}
-    for j, item in enumerate(items):
-        w, wo = presence_sets(corpus, logits, j)
-        t = choose_threshold(w, wo, specificity_weight)
-        if np.isfinite(t):
-            out[item] = round(float(t), 4)
-    return out
-
-
-__all__ = ["Corpus", "fit", "folds_of", "out_of_fold", "presence_sets", "choose_threshold", "thresholds", "TEXT"]
+__all__ = ["Corpus", "fit", "folds_of", "out_of_fold", "TEXT"]

@@ -3,7 +3,7 @@
 English units are cut into the passage judge's windows (``support.unit_windows``: sentences in
 groups of at most 360 characters, a list's items with the sentence that introduces them), each
 with the mean of its sentences' MiniLM vectors. Chinese units are read sentence by sentence (as
-CAPP-130 labels them), a list item with its lead, each window embedded with USE (through
+CAPP-130 labels them), a list item with its lead (a short paragraph ending in a colon), each window embedded with USE (through
 ``embed``, which keeps vectors in the store's cache when grading).
 """
 
@@ -18,6 +18,8 @@ from ..passages import CompanyPassages
 from ..support import Window, sentence_vector_rows, unit_windows
 
 ZH_CHARS = 400  # a Chinese window: one sentence (with a list's lead), cut here
+LEAD_ENDS = ("：", ":")  # a paragraph that introduces a list
+LEAD_CHARS = 80
 
 
 @dataclass
@@ -46,7 +48,10 @@ def _zh_windows(cp: CompanyPassages, u: int):
         r = cp.rows[i]
         for a, b in r.sentences or [(0, len(r.text))]:
             sents.append((r.start - start + a, r.start - start + b))
-    lead = (0, cp.rows[mem[0]].end - start) if len(mem) > 1 else None
+    first = " ".join(cp.rows[mem[0]].text.split())
+    # a list's lead ("重大变更包括但不限于：") goes with each of its items; a unit's first paragraph
+    # otherwise is a sentence like the others (CAPP-130 labels sentences, the heads read them so)
+    lead = (0, cp.rows[mem[0]].end - start) if len(mem) > 1 and first.endswith(LEAD_ENDS) and len(first) <= LEAD_CHARS else None
     out = []
     for k, (a, b) in enumerate(sents):
         body = " ".join(text[a:b].split())
