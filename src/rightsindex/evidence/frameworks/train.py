@@ -1,12 +1,10 @@
-"""Fitting item heads and choosing, per item, how high a window must read to carry it.
+"""Fitting item heads: the windows' corpus, one logistic reader per item, out-of-fold readings.
 
 Training data are *documents*: windows in order with the items each carries (``sources``). A
 head is fitted per item (logistic regression over the window's words and embedding, classes
-balanced). Thresholds are chosen on out-of-fold readings (documents grouped by company or app, so
-a company never reads its own policy): per item, the logit that best separates documents that
-carry the item (their best window reaches it) from the same documents with every window that
-carries it removed (their best remaining window must stay below) — exactly the presence question
-grading answers, where a miss and a false "disclosed" are weighed ``specificity_weight`` to one.
+balanced). Windows are also read *out of fold* (documents grouped by company or app, so a company
+never reads its own policy): on those readings ``evaluate.fold_thresholds`` chooses each item's
+thresholds for the presence question grading answers (``tools/train_frameworks.py``).
 """
 
 from __future__ import annotations
