@@ -222,7 +222,9 @@ def assess_company(
     listed = {lvl: sum(d.speaks_for(lvl) for d in company.documents) for lvl in company.levels}
     judge = SupportJudge.default(cache=StoreCache(store, SupportJudge.default().version))
     judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
+    t_items = time.perf_counter()
     items = _grade_items(store, frameworks, company, cp, judge) if frameworks else []
+    t_items = time.perf_counter() - t_items
     from ..timeline.regrade import Side, find_base, regrade
 
     version_ids = {k: v[0] for k, v in versions.items()}
@@ -270,7 +272,7 @@ def assess_company(
         s.add_all(_item_rows(run.id, items))
         run.seconds = time.perf_counter() - t0
         info = {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows),
-                "readable": bool(cp.rows)}
+                "readable": bool(cp.rows), "duties": len(items), "duties_seconds": round(t_items, 2)}
         if base_id is not None:
             info["regraded_from"] = base_id
             info["kept"] = kept
