@@ -21,6 +21,7 @@ from .compare import CompareError, _info, assessment_day, resolve_assessment
 
 __all__ = ["DUTY_COLUMNS", "DutyMove", "compare_duties", "duties_csv", "duty_history", "since_lines"]
 
+NO_DOCUMENT = "no document"  # as ``evidence.frameworks.grade`` marks a service nothing speaks for
 RANK = {"not found": 0, "partly disclosed": 1, "disclosed": 2}
 DUTY_COLUMNS = ("Company", "Service", "Framework", "Item", "Article", "PreviousResult", "Result", "Direction", "Document", "Version", "Passage")
 
@@ -114,7 +115,8 @@ class DutyLine:
 
 def duty_history(store: Store, assessment_ids: list[int]) -> list[DutyLine]:
     """Per company, service and duty: the answer at each of the assessments' dates (oldest first),
-    merged into segments of the same answer."""
+    merged into segments of the same answer. Dates when no document spoke for the service are no
+    answer: a line starts with the first document in force (later gaps are ``"no document"``)."""
     from ..review.items import item_rows
     from ..store.models import Assessment
 
@@ -128,10 +130,14 @@ def duty_history(store: Store, assessment_ids: list[int]) -> list[DutyLine]:
     for day, aid in sorted(dated):
         for r in item_rows(store, aid):
             k = (r["Company"], r["Service"], r["Framework"], r["Item"])
+            # no document in force for the service then: nothing was read, which is not "not found"
+            result = NO_DOCUMENT if r.get("Status") == NO_DOCUMENT else r["Result"]
+            if result == NO_DOCUMENT and k not in lines:
+                continue  # a duty's line starts with the first document that speaks for its service
             line = lines.setdefault(k, DutyLine(*k, short=_short(r["Framework"], r["Item"])))
-            if line.segments and line.segments[-1]["result"] == r["Result"]:
+            if line.segments and line.segments[-1]["result"] == result:
                 continue
-            line.segments.append({"from": day.isoformat(), "result": r["Result"], "passage": _first(r) if r["Result"] != "not found" else None})
+            line.segments.append({"from": day.isoformat(), "result": result, "passage": _first(r) if result not in ("not found", NO_DOCUMENT) else None})
     return list(lines.values())
 
 
