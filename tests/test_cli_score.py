@@ -140,3 +140,33 @@ def test_second_file_bad_means_nothing_printed(cli, tmp_path):
 def test_unknown_methodology(cli):
     res = cli("score", TWITTER_PATH, "--methodology", "rdr-1999")
     assert res.returncode != 0 and "unknown methodology 'rdr-1999'" in res.stderr
+
+
+def _relabelled(tmp_path, label):
+    from .conftest import ROOT
+
+    header, rows = read_rows(ROOT / ATT)
+    for r in rows:
+        r["CompanyLabel"] = label
+    return write_rows(tmp_path / "att.csv", header, rows)
+
+
+def test_hidden_characters_in_a_company_label_are_shown_in_the_csv_written(cli, tmp_path):
+    """A right-to-left override would make a label read backwards in a spreadsheet, a zero-width
+    space makes two labels look alike: every CSV cell we write shows them as [U+XXXX]."""
+    src = _relabelled(tmp_path, "AT\u202e&T\u200b Inc.")
+    out = tmp_path / "scores.csv"
+    res = cli("score", src, "--methodology", "rdr-2020", "--format", "csv", "--output", out)
+    assert res.returncode == 0, res.stderr
+    text = out.read_text("utf-8")
+    assert "\u202e" not in text and "\u200b" not in text
+    assert "AT[U+202E]&T[U+200B] Inc." in text
+
+
+def test_escape_sequences_never_reach_the_terminal_raw(cli, tmp_path):
+    """An ESC sequence in a label would clear or recolour the analyst's terminal."""
+    src = _relabelled(tmp_path, "AT&T\x1b[2J\x1b]0;pwned\x07")
+    res = cli("score", src, "--methodology", "rdr-2020", "--format", "table")
+    assert res.returncode == 0, res.stderr
+    assert "\x1b" not in res.stdout and "\x07" not in res.stdout
+    assert "[U+001B][2J" in res.stdout.replace("\n", "").replace(" ", "") or "[U+001B]" in res.stdout

@@ -179,7 +179,8 @@ def test_a_second_assess_on_the_database_waits_and_gives_the_same_result(tmp_pat
 def test_a_second_assess_with_no_wait_stops_at_once_with_one_line(tmp_path, two_companies):
     db_path = tmp_path / "shared.sqlite"
     db = f"sqlite:///{db_path}"
-    first = subprocess.Popen(_assess_cmd(two_companies, tmp_path / "a", db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    first = subprocess.Popen(_assess_cmd(two_companies, tmp_path / "a", db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # stoppable by SIGINT even from a background job
     try:
         _wait_for_assessment(db_path, first)
         t0 = time.monotonic()

@@ -143,7 +143,7 @@ def test_corpus_add_list_show_diff_on_real_policies(cli, tmp_path):
     assert third.stdout.strip().splitlines()[-1] == "documents: 2  new versions: 1  errors: 0"
 
     diff = cli("corpus", "diff", "docs/Baidu/baidu-netdisk-privacy-policy-zh.md", "--from", "1", "--to", "2", "--db", db)
-    assert diff.returncode == 0, diff.stderr
+    assert diff.returncode == 1, diff.stderr  # as diff(1): the versions differ
     assert "changed: 1  added: 0  removed: 0" in diff.stdout
     assert "{+只+}" in diff.stdout  # character-level mark inside the changed Chinese passage
 
@@ -179,7 +179,7 @@ def test_import_ota_history_and_diff_between_dates(cli, tmp_path):
     assert "new versions: 0, already stored: 38" in again.stdout
 
     diff = cli("corpus", "diff", "ota:WeChat/Privacy Policy", "--from", "2020-09-15", "--to", "2022-01-01", "--db", db)
-    assert diff.returncode == 0, diff.stderr
+    assert diff.returncode == 1, diff.stderr  # as diff(1): the versions differ
     head = diff.stdout.splitlines()[:2]
     assert "(2020-" in head[0] and "(2021-" in head[0] or "(2020-" in head[0] and "(2022-" in head[0]
     counts = dict(part.split(": ") for part in head[1].split("  "))

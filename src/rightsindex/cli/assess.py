@@ -7,7 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from .common import ROOT_HELP, _progress, app, err, fail, print_ranking
+from rich.markup import escape
+
+from .common import ROOT_HELP, _progress, app, err, fail, on_interrupt, print_ranking
 
 
 @app.command("assess")
@@ -55,6 +57,17 @@ def assess_cmd(
                         frameworks=frameworks)
             return
     t0 = __import__("time").perf_counter()
+    kept = {"assessment": None, "companies": 0, "of": None, "documents": 0}
+    where = db or f"{out_dir / 'rightsindex.sqlite'}"
+
+    def interrupted() -> str:
+        if kept["assessment"] is None:
+            return (f"{kept['documents']} document(s) read so far are recorded in {where} (one transaction each); run the same "
+                    "command again to continue: nothing is read or recorded twice")
+        return (f"{kept['companies']} of {kept['of']} companies graded so far are kept in {where} (assessment "
+                f"#{kept['assessment']}); run the same command again to continue where it stopped: nothing is graded twice")
+
+    on_interrupt(interrupted)
     with _progress() as progress:
         docs = progress.add_task("reading documents", total=None)
         companies = embedding = None
@@ -63,20 +76,22 @@ def assess_cmd(
         def on_event(kind: str, data: dict) -> None:
             nonlocal companies, embedding, n_companies
             if kind == "warning":
-                progress.console.print(f"[yellow]warning:[/] {data['message']}", markup=True, highlight=False, soft_wrap=True)
+                progress.console.print(f"[yellow]warning:[/] {escape(data['message'])}", markup=True, highlight=False, soft_wrap=True)
             elif kind == "wait":
                 progress.console.print(f"waiting: {data['message']} (Ctrl-C to stop)", highlight=False)
             elif kind == "runner" and data["workers"] > 1:
                 progress.console.print(f"running on {data['runner']}", highlight=False)
             elif kind == "ingest":
                 if data["status"] == "error":
-                    progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
+                    progress.console.print(f"[red]error[/] {escape(data['company'])}: {escape(data['key'])}: {escape(data['message'])}", markup=True, highlight=False)
                 progress.update(docs, advance=1, description=f"reading {data['company']}")
+                kept["documents"] += 1
             elif kind == "stale":
                 progress.console.print(f"{data['decisions']} analyst decision(s) now need re-review: the passages they rest on changed", highlight=False)
             elif kind == "start":
                 progress.update(docs, visible=False)
                 n_companies = data["companies"]
+                kept.update(assessment=data["assessment"], of=n_companies)
             elif kind == "embed_start" and data["tasks"]:
                 embedding = progress.add_task("embedding passages", total=data["tasks"])
             elif kind == "embed":
@@ -91,6 +106,7 @@ def assess_cmd(
                     note = f" (re-graded from run {data['regraded_from']}: {data['kept']} kept, {data['moved']} moved)"
                 progress.console.print(f"graded {data['company']}: {data['judgments']} judgments in {data['seconds']:.1f} s{note}", highlight=False)
                 progress.update(companies, advance=1, description=f"graded {data['company']}")
+                kept["companies"] += 1
             elif kind == "skip":
                 progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
 
@@ -118,7 +134,7 @@ def assess_cmd(
     print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
     if result.unreadable:
         err.print(
-            f"[bold red]no readable document:[/] {', '.join(result.unreadable)} — none of its documents could be read, so its "
+            f"[bold red]no readable document:[/] {escape(', '.join(result.unreadable))} — none of its documents could be read, so its "
             "answers are \"no disclosure found\" with no confidence (status \"no readable document\"), not a measured zero. "
             "Exit status 1.", markup=True, soft_wrap=True,
         )

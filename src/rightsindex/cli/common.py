@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import __version__
 
@@ -30,8 +31,29 @@ app.add_typer(user_app, name="user")
 DB_HELP = "Database URL (default: $RIGHTSINDEX_DB or sqlite:///rightsindex.sqlite)."
 ROOT_HELP = "Also read manifest paths inside DIR (default: only inside the manifest's folder). Repeatable."
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+class SafeConsole(Console):
+    """A console that never passes a control character, ESC sequence or bidirectional override of
+    untrusted text to the terminal: every string printed is revealed (``formats.visible``:
+    ``[U+001B]``); rich's own styles are added after that. Values interpolated into markup are
+    escaped where they are printed (``rich.markup.escape``)."""
+
+    def print(self, *objects, **kwargs):  # noqa: A003 - rich's name
+        from ..formats.visible import reveal_terminal
+
+        return super().print(*(reveal_terminal(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+err = SafeConsole(stderr=True, highlight=False, markup=False)  # markup only where a call asks for it
+out = SafeConsole(highlight=False, markup=False)
+
+
+def cell(text) -> "Text":
+    """A table cell of untrusted text: shown as written (no rich markup), hidden characters revealed."""
+    from rich.text import Text
+
+    from ..formats.visible import reveal_terminal
+
+    return Text(reveal_terminal("" if text is None else str(text)))
 
 
 def _progress():
@@ -49,8 +71,20 @@ def _progress():
 
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    """Print a one-line error (untrusted text in it shown safely) and return the exit to raise:
+    status 2 (1 is ``watch``'s "a grade moved" and ``assess``'s "no readable document")."""
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code)
+
+
+def say(text: str) -> None:
+    """A result line on stdout with untrusted text in it: control characters and ESC sequences
+    shown as ``[U+XXXX]``, never sent to the terminal."""
+    from ..formats.visible import reveal_terminal
+
+    print(reveal_terminal(text))
 
 
 def _version(value: bool) -> None:
@@ -72,7 +106,7 @@ def print_ranking(scores: dict, title: str = "") -> None:
     def f(v: float | None) -> str:
         return "N/A" if v is None else f"{v:.2f}"
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=cell(title), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Company")
     table.add_column("Type")
@@ -82,7 +116,7 @@ def print_ranking(scores: dict, title: str = "") -> None:
     table.add_column("P", justify="right")
     for i, s in enumerate(rank(scores), 1):
         table.add_row(
-            str(i), s.label, s.company_type, f(s.total), f(s.categories.get("G")), f(s.categories.get("F")), f(s.categories.get("P"))
+            str(i), cell(s.label), cell(s.company_type), f(s.total), f(s.categories.get("G")), f(s.categories.get("F")), f(s.categories.get("P"))
         )
     out.print(table)
 
@@ -106,7 +140,50 @@ def _flag_stale(store) -> None:
         err.print(f"{n} analyst decision(s) now need re-review: the passages they rest on changed")
 
 
+_interrupt_notes: list = []
+
+
+def on_interrupt(note) -> None:
+    """What to say if Ctrl-C stops the command now: a callable returning one line (what was kept
+    and how to go on); the latest registered is said."""
+    _interrupt_notes.append(note)
+
+
 def run() -> None:
     """The console-script entry point (``rightsindex = "rightsindex.cli:run"``): the commands are
-    registered by importing ``rightsindex.cli``."""
-    app()
+    registered by importing ``rightsindex.cli``.
+
+    Exit statuses: 0 done; 1 only where a command documents it (``watch``: a grade moved;
+    ``assess``: a company had no readable document; ``corpus add``: a document could not be read;
+    ``corpus diff``: the versions differ); 2 every error, an unexpected one included (one line, the
+    traceback with ``RIGHTSINDEX_DEBUG=1``); 130 Ctrl-C, after a line that says what was kept
+    and how to go on."""
+    import os
+    import sys
+
+    import click
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:  # end of input at a prompt
+        err.print("error: aborted (no input)", highlight=False)
+        sys.exit(2)
+    except click.exceptions.ClickException as exc:  # usage errors and the like
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and status 2, never 1 ("a grade moved")
+        if os.environ.get("RIGHTSINDEX_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] internal error: {escape(type(exc).__name__)}: {escape(str(exc)[:500])} "
+                  "(please report it; RIGHTSINDEX_DEBUG=1 shows the traceback)", markup=True, soft_wrap=True)
+        sys.exit(2)
+    if code == 130:
+        note = _interrupt_notes[-1]() if _interrupt_notes else "nothing was changed by this command"
+        err.print(f"interrupted: {note}", highlight=False, soft_wrap=True)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from .common import DB_HELP, ROOT_HELP, _flag_stale, _open_store, _progress, corpus_app, err, fail, out
+from ..formats.visible import reveal_terminal
+from .common import DB_HELP, ROOT_HELP, SafeConsole, _flag_stale, _open_store, _progress, cell, corpus_app, err, fail, on_interrupt, out, say
 
 
 @corpus_app.command("add")
@@ -33,24 +34,26 @@ def corpus_add(
     except ManifestError as exc:
         raise fail(str(exc))
     for warning in manifest.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", markup=True, highlight=False, soft_wrap=True)
     store_url = absolute_url(db or default_url())
     store = _open_store(store_url)
     total = sum(len(c.documents) for c in manifest.companies)
+    on_interrupt(lambda: "the documents read so far are recorded (one transaction each); run the same command again to continue: "
+                         "versions already recorded are not added twice")
     try:
         with open_runner(workers, scheduler, store_url=store_url) as runner, _progress() as progress:
             task = progress.add_task("ingesting", total=total)
 
             def on_document(o) -> None:
                 if o.status == "error":
-                    progress.console.print(f"[red]error[/] {o.company}: {o.key}: {o.message}", markup=True, highlight=False)
+                    progress.console.print(f"[red]error[/] {escape(o.company)}: {escape(o.key)}: {escape(o.message)}", markup=True, highlight=False)
                 progress.update(task, advance=1, description=f"{o.company}")
 
             report = ingest_manifest(store, manifest, runner=runner, store_url=store_url, allow_private=allow_private, on_document=on_document)
     except RunnerError as exc:
         raise fail(str(exc))
     _flag_stale(store)
-    print(report.summary())
+    say(report.summary())
     if report.errors:
         raise typer.Exit(1)
 
@@ -80,16 +83,16 @@ def corpus_list(
             latest = current_version(d.versions)
             table.add_row(
                 str(d.id),
-                d.company.key,
-                d.key,
-                d.type or "",
+                cell(d.company.key),
+                cell(d.key),
+                cell(d.type),
                 str(len(d.versions)),
                 str(latest.version_date or latest.recorded_at.date()) if latest else "",
                 (latest.language or "") if latest else "",
                 str(len(latest.passages)) if latest else "0",
             )
     # piped into a file or another program, the table takes the width it needs: ids stay whole
-    (out if out.is_terminal else Console(width=10_000, highlight=False)).print(table)
+    (out if out.is_terminal else SafeConsole(width=10_000, highlight=False, markup=False)).print(table)
 
 
 def _find_document(s, ref: str):
@@ -153,7 +156,7 @@ def corpus_show(
     with store.session() as s:
         doc = _find_document(s, document)
         v = _find_version(doc, version)
-        out.print(f"[bold]{doc.title}[/] — {doc.company.key}: {doc.key}", markup=True)
+        out.print(f"[bold]{escape(doc.title or '')}[/] — {escape(doc.company.key)}: {escape(doc.key)}", markup=True)
         if doc.url:
             out.print(f"url: {doc.url}")
         out.print(f"levels: {', '.join(doc.levels) if doc.levels else 'all'}; type: {doc.type or '-'}")
@@ -168,7 +171,7 @@ def corpus_show(
                 out.print(f"[{p.seq}] {p.start}-{p.end} {p.kind} {p.language or ''} | {p.heading}", style="dim", markup=False)
                 out.print(p.text, markup=False, highlight=False)
         else:
-            sys.stdout.write(v.text + "\n")
+            sys.stdout.write(reveal_terminal(v.text) + "\n")
 
 
 @corpus_app.command("diff")
@@ -179,7 +182,9 @@ def corpus_diff(
     show_unchanged: bool = typer.Option(False, "--all", help="Also list unchanged passages."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """List the passages added, removed and changed between two versions (word-level marks inside)."""
+    """List the passages added, removed and changed between two versions (word-level marks inside).
+
+    Exit status, as diff(1): 0 the versions read the same, 1 they differ, 2 error."""
     from rich.text import Text
 
     from ..corpus.versions import diff_versions
@@ -191,7 +196,7 @@ def corpus_diff(
         d = diff_versions(old, new)
         c = d.counts()
         out.print(
-            f"[bold]{doc.company.key}: {doc.key}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
+            f"[bold]{escape(doc.company.key)}: {escape(doc.key)}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
             f" → {new.seq} ({new.version_date or new.recorded_at.date()})",
             markup=True,
         )
@@ -204,12 +209,14 @@ def corpus_diff(
             if e.status == "changed":
                 t = Text()
                 for op, chunk in e.inline:
-                    t.append(chunk, style="red strike" if op < 0 else "green underline" if op > 0 else "")
+                    t.append(reveal_terminal(chunk), style="red strike" if op < 0 else "green underline" if op > 0 else "")
                 if not out.is_terminal:
-                    t = Text("".join(f"[-{c}-]" if op < 0 else f"{{+{c}+}}" if op > 0 else c for op, c in e.inline))
+                    t = Text(reveal_terminal("".join(f"[-{c}-]" if op < 0 else f"{{+{c}+}}" if op > 0 else c for op, c in e.inline)))
                 out.print(t)
             else:
                 out.print((e.new or e.old).text, markup=False, highlight=False)
+    if c["changed"] or c["added"] or c["removed"]:
+        raise typer.Exit(1)
 
 
 @corpus_app.command("import-ota")
@@ -242,6 +249,8 @@ def corpus_import_ota(
         since_date = date.fromisoformat(since) if since else None
     except ValueError:
         raise fail(f"--since {since!r}: expected YYYY-MM-DD")
+    on_interrupt(lambda: "the versions recorded so far are kept; run the same command again to continue: versions already "
+                         "stored are not added twice")
     if service is None:
         if company or document:
             raise fail("--company and --document go with --service; to file a whole collection under companies, use --mapping")
@@ -268,7 +277,7 @@ def corpus_import_ota(
     _flag_stale(store)
     for sk in skipped:
         err.print(f"skipped {sk.commit[:10]} {sk.date:%Y-%m-%d} {sk.subject!r}: {sk.reason}", highlight=False)
-    print(
+    say(
         f"{company or service}: {result.key}: {len(versions)} versions read, new versions: {result.added},"
         f" already stored: {result.existing}, skipped: {len(skipped)}"
     )
@@ -338,6 +347,6 @@ def corpus_ota_manifest(
         raise fail(str(exc))
     for line in summary.skipped:
         err.print(f"left out {line}", highlight=False)
-    print(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
+    say(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
 
 

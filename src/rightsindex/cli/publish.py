@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import DB_HELP, app, fail
+from .common import DB_HELP, app, fail, on_interrupt, say
 
 
 @app.command("publish")
@@ -24,6 +24,8 @@ def publish_cmd(
     from ..store import absolute_url, default_url
 
     store_url = absolute_url(db or default_url())
+    on_interrupt(lambda: f"nothing was published: {out_dir} is as it was; the partial copy beside it is removed by the next "
+                         "publish that succeeds")
     try:
         if workers > 1 or scheduler:
             with open_runner(workers, scheduler, store_url=store_url) as runner:
@@ -31,7 +33,7 @@ def publish_cmd(
         else:
             result = publish_site(store_url, out_dir, assessment)
     except (PublishError, RunnerError) as exc:
-        raise fail(str(exc), code=1)
-    print(summary(result))
+        raise fail(str(exc))
+    say(summary(result))
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
+from rich import box
 from rich.table import Table
 
-from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, err, fail, out
+from .common import DB_HELP, ROOT_HELP, _open_store, _progress, app, cell, err, fail, on_interrupt, out
 
 
 def as_of_dates(text: str) -> list[date]:
@@ -23,6 +25,13 @@ def as_of_dates(text: str) -> list[date]:
         return parse_dates(text)
     except HistoryError as exc:
         raise fail(f"--as-of: {exc}")
+
+
+_SHORT = {"no disclosure found": "no discl.", "not selected": "n/s"}
+
+
+def _short(result) -> str:
+    return "N/A" if result is None else _SHORT.get(result, result)
 
 
 def _fmt(v) -> str:
@@ -36,7 +45,7 @@ def print_series(data: dict, indicator: str | None = None) -> None:
     table = Table(title=("Total" if not indicator else indicator) + " score by date", title_justify="left")
     table.add_column("As of")
     for company, c in companies:
-        table.add_column(c.get("label") or company, justify="right")
+        table.add_column(cell(c.get("label") or company), justify="right")
     for k, d in enumerate(dates):
         cells = []
         for _, c in companies:
@@ -55,6 +64,8 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
     from ..run.assessment import AssessError
 
     t0 = time.perf_counter()
+    on_interrupt(lambda: "the dates and companies graded so far are kept in the store; run the same command again to continue "
+                         "where it stopped: nothing is graded twice")
     with _progress() as progress:
         task = progress.add_task("dates", total=None)
 
@@ -62,7 +73,7 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
             if kind == "date":
                 progress.update(task, total=data["of"], completed=data["n"] - 1, description=f"as of {data['date']}")
             elif kind == "ingest" and data["status"] == "error":
-                progress.console.print(f"[red]error[/] {data['company']}: {data['key']}: {data['message']}", markup=True, highlight=False)
+                progress.console.print(f"[red]error[/] {escape(data['company'])}: {escape(data['key'])}: {escape(data['message'])}", markup=True, highlight=False)
             elif kind == "skip":
                 progress.console.print(f"left out {data['company']}: {data['reason']}", highlight=False)
             elif kind == "company":
@@ -127,6 +138,7 @@ def compare_cmd(
     every: bool = typer.Option(False, "--all", help="List every element, unchanged ones too (SameAsPrevious = Yes)."),
     company: Optional[List[str]] = typer.Option(None, "--company", help="Only these companies."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+    details: bool = typer.Option(False, "--details", help="Table: add each element's comment and passage diff (several lines each)."),
     duties: bool = typer.Option(False, "--duties", help="Notice duties (assessments graded with --framework) instead of RDR elements: which moved, with the passage that earns the later answer."),
 ) -> None:
     """List the elements whose answer moved between two assessments: direction, the document versions
@@ -146,14 +158,26 @@ def compare_cmd(
         if output:
             raise fail("--format table prints to the terminal; use csv or json with --output")
         title = f"{len(cmp.moved)} element(s) moved from #{cmp.a['id']} ({cmp.a['label']}) to #{cmp.b['id']} ({cmp.b['label']})"
-        table = Table(title=title, title_justify="left", show_lines=True)
-        for col in ("Company", "Level", "Element", "Before → after", "Why"):
-            table.add_column(col, overflow="fold")
+        # one line per element (an 80-column terminal must not get pages per change); --details or
+        # --format csv / json give the comment and the passage diff
+        table = Table(title=cell(title), title_justify="left", show_lines=details, box=None if not details else box.SQUARE)
+        table.add_column("Company", no_wrap=True, overflow="ellipsis", max_width=18)
+        table.add_column("Level", no_wrap=True, overflow="ellipsis", max_width=14)
+        table.add_column("Element", no_wrap=True, overflow="ellipsis", max_width=10)
+        table.add_column("Before → after", no_wrap=not details, overflow="ellipsis" if not details else "fold")
+        if details:
+            table.add_column("Why", overflow="fold")
         for m in (cmp.items if every else cmp.moved):
-            why = m.comment + ("\n" + "\n".join(excerpt(d, 160) for d in m.diff[:2]) if m.diff else "")
-            arrow = f"{m.before or 'N/A'} → {m.after or 'N/A'}" + (f"\n({m.direction})" if m.moved else "")
-            table.add_row(m.company, m.level, m.element_label, arrow, why)
+            arrow = f"{_short(m.before)} → {_short(m.after)}" + (f" ({m.direction})" if m.moved else "")
+            row = [cell(m.company), cell(m.level), cell(m.element), cell(arrow)]
+            if details:
+                why = m.comment + ("\n" + "\n".join(excerpt(d, 160) for d in m.diff[:2]) if m.diff else "")
+                row.append(cell(f"{m.element_label}: {why}"))
+            table.add_row(*row)
         out.print(table)
+        if not details and cmp.moved:
+            err.print("(one line per element; --details adds the comment and the passage diff, --format csv RDR's year-on-year file)",
+                      highlight=False)
         return
     text = yoy_csv(cmp, moved_only=not every) if fmt == "csv" else json.dumps(cmp.as_dict(moved_only=not every), indent=2, ensure_ascii=False) + "\n"
     if output:
@@ -216,8 +240,11 @@ def watch_cmd(
     """Re-fetch a manifest's documents, record new versions, re-grade the companies they affect and
     write an Atom feed and a JSON list of the grades that moved (notice duties too, with --framework).
 
-    Exit status: 0 no grade moved, 1 at least one grade moved (in any pass), 2 error. A pass that
-    fails under --every is reported and the next pass runs as planned."""
+    Exit status: 0 no grade moved, 1 at least one grade moved (in any pass), 2 error: a document
+    could not be fetched or read (that pass records no move and is no baseline for the next one),
+    a bad manifest or database; an error is never 1. Under --every a failed pass is reported, the
+    next pass runs as planned, and the status when stopped is 2 if any pass failed. Ctrl-C during
+    a pass: 130 (what it graded is kept; the next pass continues it)."""
     from ..store import default_url
     from ..timeline.watch import WatchError, parse_interval
 
@@ -226,48 +253,61 @@ def watch_cmd(
     except WatchError as exc:
         raise fail(str(exc))
     url = db or default_url()
-    moved_any = False
+    state = {"moved": False, "failed": False}
+    on_interrupt(lambda: "during a pass: the companies it graded are kept in the store; the next pass continues it and records "
+                         "what moved")
     try:
-        moved_any = _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None,
-                                [f.strip() for f in (framework or "").split(",") if f.strip()])
+        _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None, state,
+                    [f.strip() for f in (framework or "").split(",") if f.strip()])
     except KeyboardInterrupt:
-        err.print("stopped")
-        moved_any = _MOVED[0]
-    raise typer.Exit(1 if moved_any else 0)
+        if not state.get("between_passes"):
+            raise
+        err.print("stopped", highlight=False)
+    raise typer.Exit(2 if state["failed"] else 1 if state["moved"] else 0)
 
 
-_MOVED = [False]  # whether a grade moved in this process's passes (read after an interrupt)
-
-
-def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots=None, frameworks=None) -> bool:
+def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots, state: dict, frameworks=None) -> None:
     from ..corpus.manifest import ManifestError
     from ..formats.elementcsv import ElementCSVError
+    from ..formats.visible import reveal_terminal as safe
     from ..run.assessment import AssessError
     from ..store import StoreError
     from ..run.watch import watch_once
 
-    moved_any = False
     while True:
         started = time.monotonic()
+        state["between_passes"] = False
         try:
             r = watch_once(manifest_path, db=url, out=out_dir, feed_path=feed, base_url=base_url, prior=prior, allow_private=allow_private,
                            allow_roots=allow_roots, frameworks=frameworks or None)
         except (ManifestError, ElementCSVError, AssessError, StoreError, FileNotFoundError) as exc:
             if interval is None:
                 raise fail(str(exc))
-            err.print(f"[red]pass failed:[/] {exc}", markup=True, highlight=False)
+            state["failed"] = True
+            err.print(f"[red]pass failed:[/] {escape(safe(str(exc)))}", markup=True, highlight=False)
         else:
-            moved_any = moved_any or r.grades_moved
-            _MOVED[0] = moved_any
+            state["moved"] = state["moved"] or r.grades_moved
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
             for e in r.errors:
-                err.print(f"error {e['company']}: {e['document']}: {e['message']}", highlight=False)
+                err.print(safe(f"error {e['company']}: {e['document']}: {e['message']}"), highlight=False, markup=False)
             for v in r.new_versions:
-                print(f"{stamp} new version: {v['company']}: {v['document']} (version {v['version']})")
+                print(safe(f"{stamp} new version: {v['company']}: {v['document']} (version {v['version']})"))
             for m in r.moved:
-                print(f"{stamp} moved: {m['company']} · {m['level']} · {m['label']}: {m['before']} → {m['after']} ({m['direction']})")
-            base = "first pass: baseline recorded" if r.previous_id is None else f"{len(r.moved)} grade(s) moved"
-            print(f"{stamp} assessment #{r.assessment_id}: {len(r.new_versions)} new version(s), {base}; feed: {r.files['feed.atom']} ({r.seconds:.0f} s)")
+                print(safe(f"{stamp} moved: {m['company']} · {m['level']} · {m['label']}: {m['before']} → {m['after']} ({m['direction']})"))
+            if r.failed:
+                state["failed"] = True
+                base = (f"pass failed: {len(r.errors)} document(s) could not be fetched or read; no grade recorded as moved, and "
+                        "the next pass compares with the last complete one")
+            else:
+                base = "first pass: baseline recorded" if r.previous_id is None else f"{len(r.moved)} grade(s) moved"
+            line = f"{stamp} assessment #{r.assessment_id}: {len(r.new_versions)} new version(s), {base}; feed: {r.files['feed.atom']} ({r.seconds:.0f} s)"
+            if r.failed:
+                err.print(safe(line), highlight=False, markup=False, soft_wrap=True)
+            else:
+                print(safe(line))
+            if r.failed and interval is None:
+                raise typer.Exit(2)
         if interval is None:
-            return moved_any
+            return
+        state["between_passes"] = True
         time.sleep(max(0.0, interval.total_seconds() - (time.monotonic() - started)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -54,11 +55,13 @@ def train_cmd(
     cross = support_mod.CrossEncoder(judge_dir) if judge_dir else support_mod.cross_encoder()
     if cross is None:
         raise fail(f"{support_mod.SUPPORT_EN_DIR} is missing: build the English passage judge with tools/train_support.py first")
-    judge = support_mod.SupportJudge(cross, support_mod.multi_judge(), support_mod.MemoryCache())
+    # RIGHTSINDEX_JUDGE_CACHE=DIR keeps the judge's readings between training runs (benchmarks share it)
+    judge = support_mod.SupportJudge(cross, support_mod.multi_judge(), support_mod.MemoryCache.for_judge(cross, os.environ.get("RIGHTSINDEX_JUDGE_CACHE")))
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(db or f"sqlite:///{Path(tmp) / 'pack.sqlite'}")
         p = train_mod.load_pack(pack, store, meth20, kn, log=lambda s: err.print(s))
         cv = train_mod.cross_validate(p, meth20, kn, log=lambda s: err.print(s), judge=judge)
+        judge.cache.save()
         store.close()
     grader = cv.grader
     rdr_root = rdr.parent.parent  # …/rdr/2020/element-scores → …/rdr

@@ -2,6 +2,8 @@
 
 Grades nothing. Modules:
 
+- ``limits``    — every input limit in one place (bytes, characters, passages, commits, ids, time,
+                  memory, YAML, diffs, web request bodies)
 - ``manifest``  — parse and validate the manifest contract (DESIGN.md)
 - ``fetch``     — HTTP fetching with an SSRF guard, size caps, robots.txt, conditional requests
 - ``extract/``  — bytes → normalised text (HTML, PDF, Markdown, plain text; encodings) under one

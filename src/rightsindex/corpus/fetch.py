@@ -58,6 +58,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from .. import __version__
+from .limits import MAX_DOCUMENT_BYTES, MAX_DOWNLOAD_SECONDS
 
 __all__ = [
     "MAX_DOWNLOAD_SECONDS",
@@ -76,8 +77,7 @@ USER_AGENT = f"rightsindex/{__version__} (+https://github.com/rightsindex/rights
 #: The longest ``Retry-After`` (seconds) honoured; a server asking for more gets a FetchError.
 MAX_RETRY_AFTER = 60.0
 
-#: The longest time (seconds) reading one response body may take.
-MAX_DOWNLOAD_SECONDS = 300.0
+#: The longest time (seconds) reading one response body may take: ``limits.MAX_DOWNLOAD_SECONDS``.
 
 # Cloud instance metadata services: refused even with allow_private. AWS/Azure/GCP/Oracle use
 # 169.254.169.254 (AWS also fd00:ec2::254), Alibaba Cloud 100.100.100.200, Azure's wire server
@@ -308,7 +308,7 @@ class Fetcher:
         *,
         allow_private: bool = False,
         timeout: float = 20.0,
-        max_bytes: int = 20 * 2**20,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
         retries: int = 3,
         backoff: float = 0.5,
         respect_robots: bool = True,

@@ -19,6 +19,7 @@ from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
 from .extract.budget import document_budget
 from .extract import ExtractError, extract
+from .limits import MAX_DOCUMENT_BYTES
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
 from .versions import latest_version, record_version, sha256, version_with_text
@@ -103,7 +104,7 @@ def upsert_document(session: Session, company: Company, spec: DocumentSpec) -> D
     return doc
 
 
-MAX_BYTES = 20 * 2**20  # same cap as the fetcher's default
+MAX_BYTES = MAX_DOCUMENT_BYTES  # same cap as the fetcher's default
 
 
 def read_local(spec: DocumentSpec, max_bytes: int = MAX_BYTES) -> bytes:

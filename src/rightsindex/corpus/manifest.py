@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from ..methodology import OTHER_SERVICE, MethodologyError, company_kind
+from .limits import MAX_MANIFEST_BYTES, MAX_META_ITEMS, MAX_META_TEXT, MAX_META_TOTAL
 
 __all__ = [
     "CompanySpec", "DocumentSpec", "Manifest", "ManifestError", "ServiceSpec", "known_kinds", "load_manifest",
@@ -38,10 +39,6 @@ __all__ = [
 ]
 
 COMPANY_LEVELS = ("Group", "OpCom")
-MAX_MANIFEST_BYTES = 16 * 2**20
-MAX_META_TEXT = 10_000
-MAX_META_ITEMS = 100
-MAX_META_TOTAL = 100_000
 MANIFEST_KEYS = ("index", "methodology", "companies")
 COMPANY_KEYS = ("id", "name", "type", "services", "documents")
 SERVICE_KEYS = ("id", "kind")
@@ -238,10 +235,19 @@ def check_company_type(value: str, where: str, error: type[Exception]) -> str:
     return value
 
 
-def _str(value: Any, where: str, required: bool = True) -> str:
+def _misspelt(raw: dict, key: str, known: tuple[str, ...]) -> str:
+    """"; found KEY2 — a misspelling?" when ``raw`` lacks ``key`` but holds an unknown key close to it."""
+    if not isinstance(raw, dict) or key in raw:
+        return ""
+    unknown = [str(k)[:80] for k in raw if k not in known]
+    close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.6)
+    return f" (found {close[0]!r}: did you mean {key}?)" if close else ""
+
+
+def _str(value: Any, where: str, required: bool = True, hint: str = "") -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ManifestError(f"{where}: missing")
+            raise ManifestError(f"{where}: missing{hint}")
         return ""
     if not isinstance(value, (str, int, float)):
         raise ManifestError(f"{where}: expected text, got {type(value).__name__}")
@@ -320,7 +326,7 @@ def parse_manifest(
     roots = [Path(r).resolve() for r in allow_roots]
     warnings: list[str] = _unknown_keys(raw, MANIFEST_KEYS, name)
     index = _str(raw.get("index"), f"{name}: index", required=False) or ""
-    methodology = _str(raw.get("methodology"), f"{name}: methodology")
+    methodology = _str(raw.get("methodology"), f"{name}: methodology", hint=_misspelt(raw, "methodology", MANIFEST_KEYS))
     from .. import methodology as m
 
     try:
@@ -329,7 +335,7 @@ def parse_manifest(
         raise ManifestError(f"{name}: methodology: {exc}") from None
     companies_raw = raw.get("companies")
     if not isinstance(companies_raw, list) or not companies_raw:
-        raise ManifestError(f"{name}: companies: expected a non-empty list")
+        raise ManifestError(f"{name}: companies: " + (f"missing{_misspelt(raw, 'companies', MANIFEST_KEYS)}" if _misspelt(raw, "companies", MANIFEST_KEYS) else "expected a non-empty list"))
 
     companies: list[CompanySpec] = []
     seen_companies: set[str] = set()
@@ -337,18 +343,18 @@ def parse_manifest(
         cwhere = f"{name}: company #{ci}"
         if not isinstance(c, dict):
             raise ManifestError(f"{cwhere}: expected a mapping")
-        cid = _str(c.get("id"), f"{cwhere}: id")
+        cid = _str(c.get("id"), f"{cwhere}: id", hint=_misspelt(c, "id", COMPANY_KEYS))
         cwhere = f"{name}: company {cid!r}"
         warnings += _unknown_keys(c, COMPANY_KEYS, cwhere)
         if cid in seen_companies:
             raise ManifestError(f"{cwhere}: duplicate company id")
         seen_companies.add(cid)
-        ctype = check_company_type(_str(c.get("type"), f"{cwhere}: type"), f"{cwhere}: type", ManifestError)
+        ctype = check_company_type(_str(c.get("type"), f"{cwhere}: type", hint=_misspelt(c, "type", COMPANY_KEYS)), f"{cwhere}: type", ManifestError)
         services: list[ServiceSpec] = []
         for si, s in enumerate(c.get("services") or [], 1):
             if not isinstance(s, dict):
                 raise ManifestError(f"{cwhere}: service #{si}: expected a mapping with id and kind")
-            sid = _str(s.get("id"), f"{cwhere}: service #{si}: id")
+            sid = _str(s.get("id"), f"{cwhere}: service #{si}: id", hint=_misspelt(s, "id", SERVICE_KEYS))
             if sid in COMPANY_LEVELS:
                 raise ManifestError(f"{cwhere}: service {sid!r}: a service cannot be named Group or OpCom")
             if any(x.id == sid for x in services):
@@ -373,7 +379,8 @@ def parse_manifest(
         seen_docs: set[str] = set()
         docs_raw = c.get("documents")
         if not isinstance(docs_raw, list) or not docs_raw:
-            raise ManifestError(f"{cwhere}: documents: expected a non-empty list")
+            hint = _misspelt(c, "documents", COMPANY_KEYS)
+            raise ManifestError(f"{cwhere}: documents: " + (f"missing{hint}" if hint else "expected a non-empty list"))
         for di, d in enumerate(docs_raw, 1):
             dwhere = f"{cwhere}: document #{di}"
             if not isinstance(d, dict):
@@ -381,7 +388,8 @@ def parse_manifest(
             rel = _str(d.get("path"), f"{dwhere}: path", required=False)
             url = _str(d.get("url"), f"{dwhere}: url", required=False) or None
             if not rel and not url:
-                raise ManifestError(f"{dwhere}: needs a path or a url")
+                hint = _misspelt(d, "path", DOCUMENT_KEYS) or _misspelt(d, "url", DOCUMENT_KEYS)
+                raise ManifestError(f"{dwhere}: needs a path or a url{hint}")
             key = rel or url
             dwhere = f"{cwhere}: document {key!r}"
             if key in seen_docs:
@@ -401,6 +409,9 @@ def parse_manifest(
                 raise ManifestError(f"{dwhere}: url: only http(s) URLs can be fetched")
             lv = d.get("levels")
             doc_levels: tuple[str, ...] | None = None
+            typo = _misspelt(d, "levels", DOCUMENT_KEYS)
+            if typo:  # absent levels mean "every level": a misspelt one must not widen what it speaks for
+                raise ManifestError(f"{dwhere}: levels: missing{typo}; without levels a document speaks for every level")
             if lv is not None:
                 if isinstance(lv, str):
                     lv = [lv]

@@ -6,6 +6,8 @@
 - ``features``   element × passage relevance features (the ranker's and the multilingual judge's inputs)
 - ``support``    the passage judge: does this text disclose what the element asks? (cross-encoder
                  for English, multilingual model for Chinese and other languages)
+- ``reading``    the reader: the judge's support weighed with closeness to what researchers credited
+                 elsewhere, into the support the rule uses (learned company-split on the pack)
 - ``decision``   from what the judge read to an answer; the rule that credit needs a disclosing passage
 - ``access``     access elements (easy to find, home language, understandable) from the documents
 - ``previous_answers``  last edition's answers as the starting point (``--prior``), new services

@@ -6,7 +6,8 @@ so that the judge's features (``support.MULTI_FEATURES``: closeness to the eleme
 RDR's quotes and to CAPP category centroids, relative to the policy's other sentences) are computed
 exactly as they are when grading. A sentence of a category supports the elements of the RDR
 indicators the category maps onto (``data/capp_map.json``); it does not support the other
-elements. The policies of companies left out (company-split evaluation) are not used.
+elements. The policies of companies left out (company-split evaluation) are not used, nor are the
+23 files reserved for independent evaluation (``rw_N`` with N ending in 3 or 7, except 17, 23, 53).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from ..methodology import Methodology
-from .knowledge import DATA_DIR, Knowledge
+from .knowledge import DATA_DIR, Knowledge, capp_reserved
 
 CAPP_MAP = DATA_DIR / "capp_map.json"
 
@@ -35,7 +36,8 @@ class CappPolicy:
 
 
 def read_capp(capp_dir: Path, capp_map: Path = CAPP_MAP) -> list[CappPolicy]:
-    """The annotated policies (``rw_*.jsonl``) with their app and, where known, RDR company."""
+    """The annotated policies (``rw_*.jsonl``) with their app and, where known, RDR company; the
+    files reserved for independent evaluation (``knowledge.capp_reserved``) are never read."""
     capp_dir = Path(capp_dir)
     mapping = json.loads(Path(capp_map).read_text("utf-8"))
     known = set(mapping["categories"]) | {"数据、权限管理", "特殊人群", "联系方式", "停止运营", "摘要", "潜在风险"}
@@ -47,6 +49,8 @@ def read_capp(capp_dir: Path, capp_map: Path = CAPP_MAP) -> list[CappPolicy]:
             apps = {r["annotation_file"]: r["app_name_from_original_policy_file"] for r in csv.DictReader(fh)}
     out = []
     for f in sorted(capp_dir.glob("rw_*.jsonl"), key=lambda p: int(p.stem.split("_")[1])):
+        if capp_reserved(f.name):
+            continue
         sents, labs = [], []
         for line in f.read_text("utf-8").splitlines():
             if not line.strip():

@@ -67,6 +67,10 @@ class Candidate:
     window: tuple[int, int] | None = None  # where in the unit the judge read it
     closeness: float | None = None  # English: best sentence's closeness to the element's quotes (None: not checked)
     in_scope: bool = True  # its document is of a kind that can answer the element (``access.Scope``)
+    similarity: float | None = None  # closeness to the element's quotes elsewhere, any language (``reading``)
+    multilingual: bool = False  # read by the multilingual judge
+    judge_support: float | None = None  # the passage judge's own support, where ``reading`` re-read it
+    quote_sim: float | None = None  # its best sentence's closeness to the element's quotes (``quote_sim_best``)
 
     @property
     def support_prob(self) -> float:
@@ -94,10 +98,17 @@ def by_support(cands: list[Candidate]) -> list[Candidate]:
 
 
 def can_earn(c: Candidate, grader) -> bool:
-    """A unit can earn credit when the judge reads it as answering the question and, for the English
-    judge, it is at all like what researchers quoted for that question (``grader.closeness_floor``),
-    and its document is of a kind that can answer it (a cookie notice says nothing of governance)."""
-    return c.in_scope and c.support_prob >= grader.support_threshold and (c.closeness is None or c.closeness >= grader.closeness_floor)
+    """A unit can earn credit when it is read as answering the question (its support: the reader's,
+    or the judge's own), the passage judge itself reads it as answering at least in part
+    (``grader.judge_floor``: resembling what researchers credited elsewhere is not enough), for the
+    English judge it is at all like what researchers quoted for that question
+    (``grader.closeness_floor``), and its document is of a kind that can answer it (a cookie notice
+    says nothing of governance)."""
+    floor = getattr(grader, "judge_floor", 0.0)
+    return (
+        c.in_scope and c.support_prob >= grader.support_threshold and (c.closeness is None or c.closeness >= grader.closeness_floor)
+        and (c.judge_support is None or c.judge_support >= floor)
+    )
 
 
 CLOSENESS = {"quote_sim_top": "sent_sim_quote_max", "quote_centroid_top": "sent_sim_quote_centroid", "query_sim_top": "sent_sim_query"}
@@ -133,9 +144,29 @@ def decision_features(
         for name, source in CLOSENESS.items():
             if source in closeness:
                 x[DECISION_FEATURES.index(name)] = max(float(closeness[source][c.passage]) for c in cands)
-        if "sent_sim_quote_max" in closeness:
+        if "sent_sim_quote_max" in closeness and ranked[0].quote_sim is None:
             x[DECISION_FEATURES.index("quote_sim_best")] = float(closeness["sent_sim_quote_max"][ranked[0].passage])
+    if ranked[0].quote_sim is not None:
+        x[DECISION_FEATURES.index("quote_sim_best")] = ranked[0].quote_sim
     return x
+
+
+# the decision features that depend on what was read (the others: prior, level, category, closeness)
+READING_DEPENDENT = (
+    "support_1", "support_2", "support_3", "full_share_1", "refusal_max", "n_supported", "hedge_1", "negation_1",
+    "multilingual_1", "support_1_multilingual", "quote_sim_best",
+)
+
+
+def with_reading(x: np.ndarray, cands: list[Candidate], cp: CompanyPassages) -> np.ndarray:
+    """A judgment's decision features ``x`` with the reading-dependent ones recomputed from
+    ``cands`` (re-read candidates: training, where each fold reads with its own reader)."""
+    new = decision_features(cands, cp, np.full(4, 0.25), False, "G", False)
+    out = np.array(x, dtype=np.float32).copy()
+    for name in READING_DEPENDENT:
+        k = DECISION_FEATURES.index(name)
+        out[k] = new[k]
+    return out
 
 
 def decide(p: np.ndarray, cands: list[Candidate], grader, reversed_scoring: bool = False) -> tuple[str, float, np.ndarray, list[Candidate]]:
@@ -181,8 +212,9 @@ def explain(result: str, cited: list[Candidate], cp: CompanyPassages, element, m
     row = cp.rows[c.passage]
     where = f"{row.path}" + (f" ({row.heading.rsplit(' > ', 1)[-1][:80]})" if row.heading else "")
     if result in ("yes", "partial"):
+        judge = f"; passage judge {c.judge_support:.0%}" if c.judge_support is not None else ""
         out = [f"Earned by the first cited passage, {where}: read as answering the question "
-               f"{'fully' if result == 'yes' else 'in part'} (support {c.support_prob:.0%}, full {c.full_share * c.support_prob:.0%})."]
+               f"{'fully' if result == 'yes' else 'in part'} (support {c.support_prob:.0%}, full {c.full_share * c.support_prob:.0%}{judge})."]
         if result == "partial":
             missing = []
             text = cp.rows[c.passage].text
@@ -207,4 +239,4 @@ def explain(result: str, cited: list[Candidate], cp: CompanyPassages, element, m
             f"in {cp.rows[best.passage].path}). The passages cited are the closest, for the record."]
 
 
-__all__ = ["CLOSENESS", "Candidate", "DECISION_FEATURES", "by_support", "decide", "decision_features", "explain"]
+__all__ = ["CLOSENESS", "Candidate", "DECISION_FEATURES", "READING_DEPENDENT", "by_support", "decide", "decision_features", "explain", "with_reading"]

@@ -19,6 +19,7 @@ import numpy as np
 from .decision import DECISION_FEATURES
 from .features import PASSAGE_FEATURES
 from .knowledge import DATA_DIR, RESULT_CLASSES
+from .reading import READER_FEATURES
 
 GRADER_FILE = DATA_DIR / "grader.json"
 
@@ -139,7 +140,12 @@ class Grader:
       the pack's credit answers come closer than 0.40, the lines of the Zen of Python do not;
     - ``prior_support``: support a passage needs to keep last edition's credit answer when the
       passages it rested on cannot be found (``--prior``);
-    - ``access_confidence``: confidence of the answers to access elements (from the pack).
+    - ``access_confidence``: confidence of the answers to access elements (from the pack);
+    - ``reader``: the reading model (``reading``) whose probability is the support the rule and
+      the decision use (None: the passage judge's own support);
+    - ``judge_floor``: with a reader, the support the passage judge itself must give a unit for it
+      to earn credit (0.1: on the 2020 pack, company-split, 0.05–0.3 trade a little agreement on
+      rows whose documents are present for much less credit where RDR found no disclosure).
 
     The ranker is a weighted sum of passage features that are already relative to the company's
     other passages (z-scores per element): lexical matches with the words of researchers' quotes,
@@ -157,8 +163,10 @@ class Grader:
     refusal_threshold: float = 0.5
     prior_support: float = 0.2
     closeness_floor: float = 0.4
+    judge_floor: float = 0.1
     multilingual_temperature: float | None = None
     access_confidence: dict = field(default_factory=lambda: {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7})
+    reader: LinearModel | None = None  # ``reading``: the support the rule uses (None: the judge's own)
     version: str = "untrained"
     trained_on: dict = field(default_factory=dict)
 
@@ -210,10 +218,12 @@ class Grader:
             "refusal_threshold": self.refusal_threshold,
             "prior_support": self.prior_support,
             "closeness_floor": self.closeness_floor,
+            "judge_floor": self.judge_floor,
             "multilingual_temperature": self.multilingual_temperature,
             "access_confidence": self.access_confidence,
             "ranker": self.ranker,
             "classifier": self.classifier.to_dict(),
+            "reader": self.reader.to_dict() if self.reader is not None else None,
         }
         path.write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
 
@@ -228,6 +238,9 @@ class Grader:
                 f"{path} was written for other decision features ({len(got)}, this version reads {len(DECISION_FEATURES)}): "
                 "run `rightsindex train` to rebuild it (see README)"
             )
+        reader = d.get("reader")
+        if reader and tuple(reader.get("features") or ()) != tuple(READER_FEATURES):
+            raise FileNotFoundError(f"{path} was written for another reader: run `rightsindex train` to rebuild it (see README)")
         return cls(
             ranker={k: float(v) for k, v in d["ranker"].items()},
             classifier=LinearModel.from_dict(d["classifier"]),
@@ -237,8 +250,10 @@ class Grader:
             refusal_threshold=float(d.get("refusal_threshold", 0.5)),
             prior_support=float(d.get("prior_support", 0.2)),
             closeness_floor=float(d.get("closeness_floor", 0.4)),
+            judge_floor=float(d.get("judge_floor", 0.0)),
             multilingual_temperature=d.get("multilingual_temperature"),
             access_confidence=dict(d.get("access_confidence") or {"yes": 0.9, "partial": 0.6, "no disclosure found": 0.7}),
+            reader=LinearModel.from_dict(d["reader"]) if d.get("reader") else None,
             version=d.get("version", "unknown"),
             trained_on=d.get("trained_on", {}),
         )

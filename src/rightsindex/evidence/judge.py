@@ -6,7 +6,9 @@ training and benchmark code. It never aggregates scores. For each company × lev
 1. **candidates**: the level's evidence units that rank best for the element (``grader.relevance``:
    lexical and embedding closeness to the question and to what RDR's researchers quoted);
 2. **support**: the passage judge (``support``) reads each candidate and says whether it discloses
-   what the element asks — fully, partly, not at all, or in the negative;
+   what the element asks — fully, partly, not at all, or in the negative; the reader (``reading``,
+   ``grader.reader``) weighs that reading with how much the passage resembles what researchers
+   credited for the element elsewhere, into the support the rule uses;
 3. **decision**: a calibrated model over that support (how strongly the best passages answer the
    question, how many do, hedging) and the element's prior (how often other companies got credit,
    which calibrates but never decides): yes / partial / no / no disclosure found;
@@ -38,6 +40,7 @@ from .knowledge import LEVEL_KINDS, RESULT_CLASSES, Knowledge
 from .passages import CompanyPassages
 from .judgment import NA, NDF
 from .previous_answers import Prior, apply_priors
+from .reading import reread
 from .support import SUPPORT_CLASSES, SupportJudge
 
 NO_READABLE = "no readable document"
@@ -71,6 +74,11 @@ def _closeness(cp, quote_sim, centroid_sim, e: int, i: int) -> float | None:
     return float(max(quote_sim[e, i], centroid_sim[e, i]))
 
 
+def _similarity(quote_sim, centroid_sim, e: int, i: int) -> float | None:
+    """How close a passage comes to the element's quotes (MiniLM for English, USE otherwise)."""
+    return None if quote_sim is None else float(max(quote_sim[e, i], centroid_sim[e, i]))
+
+
 def _in_scope(cp, scope, i: int, indicator: str, family: str | None) -> bool:
     doc = cp.docs.get(cp.rows[i].path) if cp.docs else None
     return True if doc is None else scope.answers(doc, indicator, family)
@@ -88,12 +96,14 @@ def grade_company(
     scores: PassageScores | None = None,
     judge: SupportJudge | None = None,
     listed: Mapping[str, int] | None = None,
+    trace: list | None = None,
 ) -> list[Judgment]:
     """Judgments for every element × level of ``company`` (N/A where the methodology excludes).
 
     ``judge`` reads the candidates (default: the shipped judge, without a store cache);
     ``listed`` counts the documents the manifest lists for each level (read or not), so that a
-    level whose documents could not be read is told apart from one no document speaks for."""
+    level whose documents could not be read is told apart from one no document speaks for;
+    ``trace`` (benchmarks) receives ``(judgment, candidates read)`` for every decided element."""
     kind = company.kind
     judge = judge or SupportJudge.default()
     P = len(cp.rows)
@@ -143,9 +153,12 @@ def grade_company(
             cands = [
                 Candidate(int(i), int(unit_of[int(i)]), float(R[e, int(i)]), *support[(j.element, int(unit_of[int(i)]))],
                           closeness=_closeness(cp, quote_sim, centroid_sim, e, int(i)),
-                          in_scope=_in_scope(cp, scope, int(i), el.indicator, methodology.indicators[el.indicator].family))
+                          in_scope=_in_scope(cp, scope, int(i), el.indicator, methodology.indicators[el.indicator].family),
+                          similarity=_similarity(quote_sim, centroid_sim, e, int(i)), multilingual=cp.rows[int(i)].reader == "use",
+                          quote_sim=None if quote_sim is None else float(quote_sim[e, int(i)]))
                 for i in cand
             ]
+            cands = reread(cands, grader.reader)
             cands_of.append(cands)
             prior_vec = prior_table[e, LEVEL_KINDS.index("service" if j.service_kind else "company")]
             closeness = {name: ps.feature(name)[e] for name in CLOSENESS.values()}
@@ -159,6 +172,8 @@ def grade_company(
             j.probabilities = {c: round(float(v), 4) for c, v in zip(RESULT_CLASSES, probs)}
             j.evidence = _cite(cp, cited)
             j.probabilities["why"] = explain(result, cited, cp, el, methodology)
+            if trace is not None:
+                trace.append((j, cands))
             if result in ("yes", "partial") and cited:
                 content_docs[el.indicator].add(cp.rows[cited[0].passage].path)
                 content_docs[methodology.indicators[el.indicator].family or el.indicator].add(cp.rows[cited[0].passage].path)
@@ -190,6 +205,8 @@ def _cite(cp: CompanyPassages, cited: list[Candidate]) -> list[dict]:
         if c.support is not None:
             item["support"] = round(c.support_prob, 3)
             item["judged"] = {k: round(float(v), 3) for k, v in zip(SUPPORT_CLASSES, c.support)}
+        if c.judge_support is not None:
+            item["judge_support"] = round(c.judge_support, 3)
         if c.window is not None:
             item["window"] = [int(c.window[0]), int(c.window[1])]
     return items

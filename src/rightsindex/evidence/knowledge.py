@@ -7,7 +7,7 @@ Built by ``rightsindex train`` from public data and shipped as ``evidence/data/k
   element (learned query expansions), embedded with both models, each tagged with its company so
   that company-split evaluation can leave a company's own quotes out;
 - **Chinese expansions**: CAPP-130 sentences of the privacy categories that map onto RDR's privacy
-  indicators (``capp_map.json``), embedded with USE;
+  indicators (``capp_map.json``), embedded with USE (never from the reserved files, ``capp_reserved``);
 - **priors**: how often RDR answered yes / partial / no / no disclosure found per element, level
   kind (company level or service) and company — a per-element prior learned from other companies.
 """
@@ -36,15 +36,42 @@ _QUOTE = re.compile(r'"([^"]{20,})"|“([^”]{20,})”')
 _ELLIPSIS = re.compile(r"\s*(?:\[\.\.\.\]|\[…\]|\.\.\.|…)\s*")
 
 
+# A researcher's own words caught between two quotation marks (an unmatched or mixed quote mark in
+# the comment pairs the end of one quote with the start of the next): "(Source 27), the company says
+# that …", "In addition, no user notification policies of changes were found …". About 1 quoted
+# fragment in 10 of RDR 2020's comments; read by hand, nearly all are comment text, not policy text.
+_RESEARCHER = re.compile(
+    r"\((?:[Ss]ources?|p\.)\s*\d|\b[Ss]ources? \d|\bRDR\b|\bfalls short\b|\bwere found\b|\b(?:partial|full|no) credit\b"
+    r"|\b(?:the|The) (?:company|policy|page|report)(?:’s|'s)? (?:states|says|discloses|disclosed|further|also|notes|explains|identifies"
+    r"|does not|did not|only|clearly|commits|provides|lists|mentions|acknowledges)\b|\bit (?:also )?(?:states|says|notes) that\b"
+)
+
+
 def quotes_in(comment: str, min_words: int = 6) -> list[str]:
-    """Quoted fragments of a researcher's comment, split at ellipses."""
+    """Quoted fragments of a researcher's comment, split at ellipses; the researcher's own words
+    caught between two quotes are left out (``_RESEARCHER``)."""
     out: list[str] = []
     for m in _QUOTE.finditer(comment or ""):
         for frag in _ELLIPSIS.split(m.group(1) or m.group(2)):
-            frag = " ".join(frag.split()).strip(" ,;:")
-            if len(frag.split()) >= min_words and frag not in out:
+            frag = " ".join(frag.split()).strip(" ,;:").lstrip(".)]，,;: ")
+            if len(frag.split()) >= min_words and frag not in out and not _RESEARCHER.search(frag):
                 out.append(frag)
     return out
+
+
+# CAPP-130 annotation files kept for independent evaluation: ``rw_N.jsonl`` whose N ends in 3 or 7,
+# except rw_17, rw_23 and rw_53. Nothing is trained, calibrated or chosen on them.
+_CAPP_NOT_RESERVED = {17, 23, 53}
+
+
+def capp_reserved(name: str) -> bool:
+    """Whether a CAPP-130 annotation file (``rw_N.jsonl``) is reserved for independent evaluation."""
+    stem = Path(name).stem
+    try:
+        n = int(stem.split("_")[1])
+    except (IndexError, ValueError):
+        return False
+    return n % 10 in (3, 7) and n not in _CAPP_NOT_RESERVED
 
 
 def query_text(methodology: Methodology, element_id: str) -> str:
@@ -212,6 +239,8 @@ def build(
         mapping = json.loads(Path(capp_map).read_text("utf-8"))["categories"]
         by_cat: dict[str, list[str]] = defaultdict(list)
         for f in sorted(Path(capp_dir).glob("rw_*.jsonl")):
+            if capp_reserved(f.name):
+                continue
             for line in f.read_text("utf-8").splitlines():
                 if not line.strip():
                     continue

@@ -218,7 +218,9 @@ class MultiJudge:
 
 @lru_cache(maxsize=1)
 def multi_judge() -> MultiJudge | None:
-    return MultiJudge.load()
+    """The multilingual judge of ``RIGHTSINDEX_MULTI_FILE`` (read when first asked for, so that a
+    benchmark can train one and point at it after importing this module), else the shipped one."""
+    return MultiJudge.load(Path(os.environ.get("RIGHTSINDEX_MULTI_FILE") or MULTI_FILE))
 
 
 # -- the judge of a company's candidates ---------------------------------------------------------
@@ -366,13 +368,45 @@ def sentence_vector_rows(cp) -> dict[int, list[int]]:
 
 
 class MemoryCache(dict):
-    """Judge outputs kept in memory (training, benchmarks)."""
+    """Judge outputs kept in memory (training, benchmarks); with ``path``, loaded from and saved
+    to that file (``save``), so that a second training run or benchmark reads nothing again. The
+    file belongs to one cross-encoder: name it after ``CrossEncoder.version``."""
+
+    def __init__(self, path: Path | str | None = None):
+        super().__init__()
+        self.path = Path(path) if path else None
+        self.dirty = False
+        if self.path is not None and self.path.is_file():
+            import pickle
+
+            with self.path.open("rb") as fh:
+                self.update(pickle.load(fh))
 
     def get(self, keys):  # type: ignore[override]
         return {k: self[k] for k in keys if k in self}
 
     def put(self, values: dict) -> None:
         self.update(values)
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        import pickle
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(dict(self), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+        self.dirty = False
+
+    @classmethod
+    def for_judge(cls, cross: "CrossEncoder | None", folder: Path | str | None) -> "MemoryCache":
+        """A cache kept in ``folder`` (None: memory only) in a file named after the cross-encoder."""
+        if folder is None or cross is None:
+            return cls()
+        return cls(Path(folder) / f"support-{cross.version.replace(':', '_')}.pkl")
 
 
 class StoreCache:

@@ -68,10 +68,19 @@ class Pack:
     quotes: list[GoldQuote]
     passages: dict[str, CompanyPassages] = field(default_factory=dict)
     scores: dict[str, dict[str, PassageScores]] = field(default_factory=dict)  # company -> model -> features
+    _by_key: dict | None = field(default=None, repr=False)
 
     @property
     def companies(self) -> list[str]:
         return [c.id for c in self.manifest.companies]
+
+    def quotes_of(self, key: tuple[str, str, str]) -> list[GoldQuote]:
+        """The located quotes of one judgment (company, level, element)."""
+        if self._by_key is None:
+            self._by_key = defaultdict(list)
+            for q in self.quotes:
+                self._by_key[(q.company, q.level, q.element)].append(q)
+        return self._by_key.get(key, [])
 
 
 def read_pack(pack_dir: Path) -> tuple[Manifest, list[GoldRow], list[GoldQuote]]:
@@ -108,6 +117,22 @@ def contains_quote(evidence: dict, quote: GoldQuote, quote_text: str) -> bool:
         return True
     p, q = _squash(evidence["text"]), _squash(quote_text)
     return bool(q) and (q in p or (len(p) >= 0.5 * len(q) and p in q))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def holds_quote(evidence: dict, quote: GoldQuote, quote_text: str, share: float = 0.85) -> bool:
+    """``contains_quote``, or the unit holds nearly all the quote's words (at least ``share`` of
+    them, for a quote of 8 words or more): the same clause reworded a little in another document
+    ("counterproductive" / "counter-productive", "expiration" / "expiry") is the same disclosure."""
+    if contains_quote(evidence, quote, quote_text):
+        return True
+    q = [w.lower() for w in _WORD.findall(quote_text)]
+    if len(q) < 8:
+        return False
+    have = {w.lower() for w in _WORD.findall(evidence["text"])}
+    return sum(w in have for w in q) >= share * len(q)
 
 
 def relocate(raw: str, text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -227,11 +252,11 @@ def best_ranker(grid: list[dict[str, float]], hits: dict[str, np.ndarray], compa
     return grid[int(np.argmax(total))]
 
 
-def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None, judge=None) -> list[Judgment]:
+def company_judgments(pack: Pack, methodology: Methodology, kn: Knowledge, grader: Grader, company: str, priors=None, judge=None, trace=None) -> list[Judgment]:
     spec = pack.manifest.company(company)
     cp = pack.passages[company]
     listed = {lvl: sum(d.speaks_for(lvl) for d in spec.documents) for lvl in spec.levels}
-    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors, judge=judge, listed=listed)
+    return grade_company(methodology, kn, grader, spec, cp, exclude=(company,), priors=priors, judge=judge, listed=listed, trace=trace)
 
 
 @dataclass
@@ -242,14 +267,38 @@ class CVResult:
     seconds: dict[str, float]
 
 
+def quoted_flags(pack: Pack, cp: CompanyPassages, key: tuple[str, str, str], cands) -> list[bool]:
+    """Per candidate: whether its unit holds one of the located quotes of the judgment ``key``."""
+    qs = pack.quotes_of(key)
+    out = []
+    for c in cands:
+        start, end, text = cp.unit_span(c.unit)
+        item = {"path": cp.rows[c.passage].path, "start": start, "end": end, "text": text}
+        out.append(any(holds_quote(item, q, cp.texts.get(cp.versions.get(q.path), "")[q.start : q.end]) for q in qs))
+    return out
+
+
+def fit_reader(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> LinearModel:
+    """The reader (``reading``): a calibrated, class-balanced logistic model over
+    ``reading.READER_FEATURES``; ``y`` is 1 for a unit that answers, 0 for one that does not."""
+    from .reading import READER_CLASSES, READER_FEATURES
+
+    return LinearModel(features=READER_FEATURES, classes=READER_CLASSES, C=C).fit(X, np.where(np.asarray(y) > 0, "answers", "none"), class_weight="balanced")
+
+
 def cross_validate(
     pack: Pack, methodology: Methodology, kn: Knowledge, *, C_grade: float = 0.3, cited_weight: float = 1.0, log: Callable = print,
-    judge=None,
+    judge=None, reader: bool = True,
 ) -> CVResult:
     """``cited_weight``: training weight of judgments whose cited documents are all in the pack
     (their labels are about text the grader can read) relative to the others. ``judge``: the
     passage judge (default: the shipped one, with an in-memory cache); for honest figures it must
-    not have been trained on the pack's companies."""
+    not have been trained on the pack's companies. ``reader``: also learn the reading model
+    (``reading``) from the pack's units — nested, so that no decision feature of a company is read
+    by a reader that saw it, and no fold's decision model learns from features its held-out
+    company's units shaped."""
+    from .decision import with_reading
+    from .reading import reader_features, reread, unit_labels
     from .support import MemoryCache, SupportJudge
 
     judge = judge or SupportJudge.default(cache=MemoryCache())
@@ -259,6 +308,8 @@ def cross_validate(
     fold_rankers: dict[str, Grader] = {}
     weights: dict[str, np.ndarray] = {}
     oof_x: dict[str, tuple[np.ndarray, list[str], list[tuple[str, str, str]]]] = {}
+    contexts: dict[str, list] = {}  # company -> [(row key, decision features, candidates as the judge read them)]
+    units: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # company -> reader training rows and labels
     for c in companies:
         g = Grader.new(C_grade)
         g.ranker = best_ranker(grid, hits, [x for x in companies if x != c])
@@ -267,14 +318,42 @@ def cross_validate(
         g.classifier.scale = np.ones(len(g.classifier.features))
         g.classifier.coef = np.zeros((len(RESULT_CLASSES), len(g.classifier.features)))
         g.classifier.intercept = np.zeros(len(RESULT_CLASSES))
-        js = company_judgments(pack, methodology, kn, g, c, judge=judge)
+        trace: list = []
+        js = company_judgments(pack, methodology, kn, g, c, judge=judge, trace=trace)
         feats = {(c, j.level, j.element): j.features for j in js if j.features is not None}
         rows = [k for k in feats if k in gold]
         X = np.array([feats[k] for k in rows], dtype=np.float32).reshape(-1, len(g.classifier.features))
         oof_x[c] = (X, [gold[k].result for k in rows], rows)
         weights[c] = np.array([cited_weight if gold[k].all_cited_available else 1.0 for k in rows])
         fold_rankers[c] = g
+        if reader:
+            cp = pack.passages[c]
+            by_key = {(c, j.level, j.element): cands for j, cands in trace}
+            contexts[c] = [(k, feats[k], by_key.get(k, [])) for k in rows]
+            UX, UY = [], []
+            for k, _, cands in contexts[c]:
+                labels = unit_labels(cands, gold[k].result, quoted_flags(pack, cp, k, cands))
+                for f, lab in zip(reader_features(cands), labels):
+                    if lab is not None:
+                        UX.append(f)
+                        UY.append(lab)
+            units[c] = (np.array(UX).reshape(-1, reader_features([]).shape[1]), np.array(UY, dtype=int))
         log(f"  fold {c}: ranker chosen on {len(companies) - 1} companies; {len(rows)} gold judgments")
+
+    def reader_without(left_out: set[str]):
+        X = np.vstack([units[o][0] for o in companies if o not in left_out])
+        y = np.concatenate([units[o][1] for o in companies if o not in left_out])
+        return fit_reader(X, y) if len(set(y.tolist())) == 2 else None
+
+    def features_read_by(company: str, rdr) -> np.ndarray:
+        cp = pack.passages[company]
+        return np.array([with_reading(x, reread(cands, rdr), cp) for _, x, cands in contexts[company]], dtype=np.float32).reshape(-1, oof_x[company][0].shape[1])
+
+    fold_readers: dict[str, object] = {}
+    if reader:
+        for c in companies:
+            fold_readers[c] = reader_without({c})
+        log(f"  reader: {sum(len(units[c][1]) for c in companies)} labelled units ({sum(int(units[c][1].sum()) for c in companies)} answering)")
 
     fold_graders: dict[str, Grader] = {}
     oof: dict[tuple[str, str, str], Judgment] = {}
@@ -282,7 +361,11 @@ def cross_validate(
     all_z, all_y, all_multi = [], [], []
     for c in companies:
         g = fold_rankers[c]
-        X = np.vstack([oof_x[o][0] for o in companies if o != c])
+        if reader:  # the training companies' features, each read by a reader that saw neither it nor c
+            g.reader = fold_readers[c]
+            X = np.vstack([features_read_by(o, reader_without({c, o})) for o in companies if o != c])
+        else:
+            X = np.vstack([oof_x[o][0] for o in companies if o != c])
         y = sum((oof_x[o][1] for o in companies if o != c), [])
         sw = np.concatenate([weights[o] for o in companies if o != c])
         g.classifier = LinearModel(features=g.classifier.features, classes=RESULT_CLASSES, C=C_grade).fit(X, np.array(y), sample_weight=sw)
@@ -300,7 +383,11 @@ def cross_validate(
 
     final = Grader.new(C_grade)
     final.ranker = best_ranker(grid, hits, companies)
-    X = np.vstack([oof_x[c][0] for c in companies])
+    if reader:  # every company's features read by the reader of its own fold (out of fold)
+        final.reader = reader_without(set())
+        X = np.vstack([features_read_by(c, fold_readers[c]) for c in companies])
+    else:
+        X = np.vstack([oof_x[c][0] for c in companies])
     y = sum((oof_x[c][1] for c in companies), [])
     sw = np.concatenate([weights[c] for c in companies])
     final.classifier = LinearModel(features=final.classifier.features, classes=RESULT_CLASSES, C=C_grade).fit(X, np.array(y), sample_weight=sw)
@@ -321,6 +408,7 @@ def cross_validate(
         "companies": companies,
         "gold_judgments": len(y),
         "located_quotes": len(pack.quotes),
+        "reader_units": int(sum(len(units[c][1]) for c in companies)) if reader else 0,
     }
     return CVResult(final, fold_graders, oof, seconds)
 

@@ -6,11 +6,14 @@ Grades and stores nothing. Modules:
   (``format_rows``), the contract's columns and ours (``COLUMNS``, ``EXTRA_COLUMNS``)
 - ``csvsafe``    — cells a spreadsheet would run as a formula are neutralised in every CSV we write
 - ``files``      — ``atomic_write_text``: readers see the old file or the new one, never a part
+- ``visible``    — control, bidirectional and zero-width characters shown as ``[U+XXXX]`` wherever
+  people read untrusted text (CSV, report, site, web, feed, terminal)
 """
 
 from .csvsafe import neutralise, neutralise_row, restore, restore_row
 from .elementcsv import COLUMNS, EXTRA_COLUMNS, ElementCSVError, ReadResult, format_rows, read
 from .files import atomic_write_text, umask
+from .visible import reveal, reveal_terminal, revealed
 
 __all__ = [
     "COLUMNS",
@@ -24,5 +27,8 @@ __all__ = [
     "read",
     "restore",
     "restore_row",
+    "reveal",
+    "reveal_terminal",
+    "revealed",
     "umask",
 ]

@@ -11,12 +11,16 @@ The rule, for every cell of every CSV the project writes (``element-scores.csv``
   apostrophe (``'=HYPERLINK(…)``), which spreadsheets show as text and never evaluate;
 - except a plain number (``-5``, ``+0.25``, ``-1e3``): numbers stay numbers;
 - readers of our CSVs (``score``, ``--prior``) remove that apostrophe again, so a file we wrote
-  reads back to the same values.
+  reads back to the same values;
+- control characters, bidirectional overrides and zero-width characters are shown as
+  ``[U+XXXX]`` (``formats.visible``): a cell never reads as something it is not.
 """
 
 from __future__ import annotations
 
 import re
+
+from .visible import reveal
 
 __all__ = ["TRIGGERS", "neutralise", "neutralise_row", "restore", "restore_row"]
 
@@ -25,7 +29,9 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def neutralise(value):
-    """The cell as written: text that would run as a formula gets a leading apostrophe."""
+    """The cell as written: hidden characters shown, text that would run as a formula gets a leading
+    apostrophe."""
+    value = reveal(value)
     if isinstance(value, str) and value.startswith(TRIGGERS) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value

@@ -1,58 +1,31 @@
 """Charts as SVG text, drawn with matplotlib (no pyplot, no display, no network).
 
 Text is drawn as paths (``svg.fonttype = path``), so a chart looks the same in every browser and in
-the PDF without the reader having any font; Chinese labels render when a CJK font is installed
-("WenQuanYi Micro Hei", Debian ``fonts-wqy-microhei``): glyphs missing from DejaVu Sans fall back to
-it. Charts carry no drawn title (the page around them names them); the title is the SVG's ``<title>``.
+the PDF without the reader having any font; Chinese labels are drawn in Noto Sans CJK SC, which the
+project's install brings (``publish.cjk_font``): glyphs missing from DejaVu Sans fall back to it.
+Labels are plain text, never mathtext (``text.parse_math`` off): a company named ``$…$`` is drawn
+as written. Charts carry no drawn title (the page around them names them); the title is the SVG's
+``<title>``.
 Output is deterministic (fixed hash salt, no date), so publishing twice gives identical files.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
-
-CJK_FONT = "WenQuanYi Micro Hei"
-_CJK_FILES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-)
 
 # Colours: one per category, and the total (colour-blind safe, Okabe–Ito based).
 CATEGORY_COLOURS = {"total": "#1d2430", "G": "#0072B2", "F": "#E69F00", "P": "#009E73"}
 CATEGORY_NAMES = {"total": "Total", "G": "Governance", "F": "Freedom of expression", "P": "Privacy"}
 
 
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # "no bold CJK face" notes
-
-
-@lru_cache(maxsize=1)
-def cjk_font_available() -> bool:
-    """Whether matplotlib can use the CJK font (registering the Debian font file if needed)."""
-    from matplotlib import font_manager
-
-    if any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist):
-        return True
-    for path in _CJK_FILES:  # a font cache built before the font was installed
-        if Path(path).exists():
-            try:
-                font_manager.fontManager.addfont(path)
-            except Exception:  # noqa: BLE001 - an unreadable font file: fall back to the default
-                continue
-            return any(f.name == CJK_FONT for f in font_manager.fontManager.ttflist)
-    return False
-
-
 def _rc(salt: str) -> dict:
-    fonts = ["DejaVu Sans"]
-    if cjk_font_available():
-        fonts = ["DejaVu Sans", CJK_FONT]  # CJK glyphs fall back to WenQuanYi
+    from .cjk_font import matplotlib_families
+
     return {
-        "font.family": fonts,
+        "font.family": list(matplotlib_families()),  # CJK glyphs fall back to Noto Sans CJK SC
         "font.size": 10,
+        "text.parse_math": False,  # labels are plain text: "$x^$" in a company name is no formula
         "svg.fonttype": "path",
         "svg.hashsalt": salt,
         "axes.spines.top": False,

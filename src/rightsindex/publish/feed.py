@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 from urllib.parse import quote
 
+from ..formats.visible import reveal
 from ..store.models import GradeChange
 from ..timeline.feed import change_dict, utc
 
@@ -41,16 +42,19 @@ def element_url(base_url: str, c: GradeChange) -> str:
 
 
 def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url: str | None = None, self_url: str | None = None) -> str:
-    """An Atom 1.0 document (RFC 4287) of the given changes, newest first (feedgen)."""
+    """An Atom 1.0 document (RFC 4287) of the given changes, newest first (feedgen). Every text is
+    revealed (``formats.visible``): a control character, which XML does not allow, or a
+    bidirectional override in a company id or a comment is shown as ``[U+XXXX]``, never breaks
+    the feed and never reads as something else."""
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.id(feed_id)
-    fg.title(title)
+    fg.title(reveal(title))
     fg.author({"name": "rightsindex"})
     fg.generator("rightsindex")
     fg.subtitle("Grades of the Ranking Digital Rights methodology that moved because a policy changed.")
-    if base_url:
+    if base_url is not None:  # "" links relatively (the web app without a configured address)
         fg.link(href=f"{base_url.rstrip('/')}/changes", rel="alternate")
     if self_url:
         fg.link(href=self_url, rel="self")
@@ -62,7 +66,7 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
         d = change_dict(c)
         fe = fg.add_entry()
         fe.id(uuid.uuid5(uuid.NAMESPACE_URL, f"{feed_id}/change/{c.id}").urn)
-        fe.title(_title(c, d["label"]))
+        fe.title(reveal(_title(c, d["label"])))
         fe.updated(utc(c.at))
         fe.published(utc(c.at))
         body = [c.comment]
@@ -73,11 +77,11 @@ def atom_feed(entries: list[GradeChange], *, title: str, feed_id: str, base_url:
                 return "; ".join(f"{v['title']} v{v['version']} ({v['date']})" for v in items) or "—"
 
             body.append(f"Versions: {vs(d['before_versions'])} {ARROW} {vs(d['after_versions'])}")
-        fe.content("\n\n".join(body), type="text")
-        fe.summary(c.comment)
-        fe.category(term=c.direction)
-        fe.category(term=c.company_key)
-        if base_url:
+        fe.content(reveal("\n\n".join(str(b) for b in body)), type="text")
+        fe.summary(reveal(c.comment or ""))
+        fe.category(term=reveal(c.direction))
+        fe.category(term=reveal(c.company_key))
+        if base_url is not None:
             fe.link(href=element_url(base_url, c), rel="alternate")
     return fg.atom_str(pretty=True).decode("utf-8")
 

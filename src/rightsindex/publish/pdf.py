@@ -1,9 +1,11 @@
 """HTML → PDF with WeasyPrint, offline.
 
 Only ``file:`` and ``data:`` resources are loaded (charts written next to the page); anything else a
-page might name is refused, so rendering never touches the network. Fonts come from fontconfig: the
-stylesheet's stack ends in "WenQuanYi Micro Hei" / "Noto Sans CJK SC", so Chinese text is set in a
-CJK font and embedded (Debian ``fonts-wqy-microhei``).
+page might name is refused, so rendering never touches the network. Latin text is set in the fonts
+fontconfig finds (DejaVu Sans); Chinese text in Noto Sans CJK SC from the project's own install
+(``publish.cjk_font``): the stylesheet names it after DejaVu Sans, and the page gets an
+``@font-face`` rule with a subset of it holding the page's CJK characters, so no system font
+package is needed.
 """
 
 from __future__ import annotations
@@ -38,5 +40,11 @@ def render_pdf(html: str, path: Path, *, base_url: str) -> None:
         raise PDFError("PDF scorecards need WeasyPrint: pip install weasyprint") from exc
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)  # CSS/font notes are not the user's business
+    from .cjk_font import font_face_css
+
+    css = font_face_css(html)
+    if css:  # before the page's own rules, in its head
+        at = html.find("<head>")
+        html = html[: at + 6] + f"<style>{css}</style>" + html[at + 6 :] if at >= 0 else f"<style>{css}</style>" + html
     path.parent.mkdir(parents=True, exist_ok=True)
     HTML(string=html, base_url=base_url, url_fetcher=_fetcher()).write_pdf(path)

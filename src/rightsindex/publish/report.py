@@ -24,7 +24,10 @@ EXCERPT = 600  # characters of a cited passage shown in the report (the full tex
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("rightsindex.publish", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    from ..formats.visible import revealed
+
+    env = Environment(loader=PackageLoader("rightsindex.publish", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      finalize=revealed)  # control, bidirectional and zero-width characters shown as [U+XXXX]
     env.filters["score"] = display_score
     env.filters["excerpt"] = lambda text: excerpt(text or "", EXCERPT)
     return env

@@ -27,16 +27,15 @@ win) and scores from the same functions as ``assess``'s outputs, so the publishe
 of ``run.outputs.write_outputs``. This module computes no grade. What the site shows is read by
 ``site_data``; the views of a company are built by ``site_views``.
 
-The site is built in a temporary folder next to ``out`` and moved into place at the end: a failure
-leaves the previous publication (or nothing), never half a site. An existing ``out`` is replaced only
+The site is built in a locked folder next to ``out`` and moved into place at the end (``staging``): a
+failure leaves the previous publication (or nothing), never half a site, and the copies a killed
+``publish`` left are removed by the next one that succeeds. An existing ``out`` is replaced only
 when it is an earlier publication (it holds ``site.json``) or empty.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -47,10 +46,11 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from .. import methodology as methodology_mod
-from ..formats.files import umask
+from ..formats.visible import revealed
 from .text import display
 from ..methodology import Methodology
 from .site_data import CompanyInfo, PublishError, collect_site
+from .staging import clean_stale, staging_dir, swap
 from .site_views import (
     BANDS,
     RESULT_LABEL,
@@ -101,6 +101,7 @@ def _env():
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=revealed,  # control, bidirectional and zero-width characters shown as [U+XXXX]
     )
     env.filters["score"] = fmt
     env.filters["band"] = band
@@ -350,15 +351,10 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
     finally:
         store.close()
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.publishing-", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; the site is made like any folder
+    with staging_dir(out) as tmp:
         manifest = _build(tmp, info, meth, sj, files, companies, runner=runner)
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        swap(tmp, out)
+    clean_stale(out)  # copies that killed publications left beside it
 
     return {
         "out": str(out),
@@ -373,22 +369,6 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
         "pages": manifest["pages"],
         "seconds": round(time.perf_counter() - t0, 2),
     }
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    """Move the finished site into place; an earlier publication is replaced as a whole."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    old.rmdir()
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def summary(result: dict) -> str:

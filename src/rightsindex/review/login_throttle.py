@@ -7,13 +7,17 @@ Failed sign-ins are recorded with the user name and the client address; within a
 - its address has failed ``PER_ADDRESS`` times (guessing or password spraying from one place), or
   ``PER_PAIR`` times for this user name;
 - the user name has failed ``PER_USERNAME`` times from anywhere (a distributed attack on one
-  account), and this address is among those that failed for it;
+  account, from as many addresses as the attacker likes);
 - everyone together has failed ``GLOBAL`` times (a distributed spray), and this address has
   failed at least once in the window.
 
-So an attacker can slow down only addresses that failed: a real user who has not mistyped from
-their own address can always sign in, nobody is locked out for good, and every refusal says how
-long to wait. A successful sign-in clears its address's failures for that user name.
+A browser that signed in to the account before carries a *device* token for it (a signed cookie,
+``web.security``; OWASP's "device cookies"): its attempts are counted on their own
+(``PER_PAIR`` failures of that device) and pass the address and account limits. So an attack on an
+account, from any number of addresses, pauses sign-in to it from new browsers only; its owner,
+from a browser they used before, can always sign in, and nobody is locked out for good: every
+refusal says how long to wait, and failures older than the window are forgotten. A successful
+sign-in clears its address's (and device's) failures for that user name.
 """
 
 from __future__ import annotations
@@ -55,8 +59,13 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
 
 
-def check(session: Session, username: str, address: str | None, now: datetime | None = None) -> Verdict:
-    """Whether a sign-in attempt may go ahead."""
+def _device(device: str) -> str:
+    return ("device:" + device)[:64]
+
+
+def check(session: Session, username: str, address: str | None, now: datetime | None = None, device: str | None = None) -> Verdict:
+    """Whether a sign-in attempt may go ahead. ``device``: the id of a device token this browser
+    holds for ``username`` (checked by the caller), if any."""
     now = now or utcnow()
     since = now - WINDOW
     user, addr = _key(username), _address(address)
@@ -64,6 +73,12 @@ def check(session: Session, username: str, address: str | None, now: datetime | 
 
     def wait(oldest: datetime | None) -> int:
         return max(1, math.ceil(((_aware(oldest) if oldest else now) + WINDOW - now).total_seconds()))
+
+    if device:
+        n_dev, dev_oldest = session.execute(recent.where(LoginFailure.address == _device(device), LoginFailure.username == user)).one()
+        if n_dev >= PER_PAIR:
+            return Verdict(False, "too many failed sign-ins for this account from this browser", wait(dev_oldest))
+        return Verdict(True)
 
     n, oldest = session.execute(recent.where(LoginFailure.address == addr)).one()
     if n >= PER_ADDRESS:
@@ -73,10 +88,12 @@ def check(session: Session, username: str, address: str | None, now: datetime | 
     ).one()
     if pair >= PER_PAIR:
         return Verdict(False, "too many failed sign-ins for this account from your address", wait(pair_oldest))
-    if pair:
-        n_user, user_oldest = session.execute(recent.where(LoginFailure.username == user)).one()
-        if n_user >= PER_USERNAME:
-            return Verdict(False, "this account is under attack; failed sign-ins are paused for it", wait(user_oldest))
+    n_user, user_oldest = session.execute(
+        recent.where(LoginFailure.username == user, LoginFailure.address.not_like("device:%"))
+    ).one()
+    if n_user >= PER_USERNAME:
+        return Verdict(False, "too many failed sign-ins for this account; it signs in only from a browser that signed in "
+                              "to it before until they expire", wait(user_oldest))
     if n:
         n_all, all_oldest = session.execute(recent).one()
         if n_all >= GLOBAL:
@@ -84,15 +101,15 @@ def check(session: Session, username: str, address: str | None, now: datetime | 
     return Verdict(True)
 
 
-def failed(session: Session, username: str, address: str | None, now: datetime | None = None) -> None:
-    """Record a failed attempt (and forget those older than the window)."""
+def failed(session: Session, username: str, address: str | None, now: datetime | None = None, device: str | None = None) -> None:
+    """Record a failed attempt (and forget those older than the window); one made with a device
+    token counts against that device."""
     now = now or utcnow()
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
-    session.add(LoginFailure(at=now, username=_key(username), address=_address(address)))
+    session.add(LoginFailure(at=now, username=_key(username), address=_device(device) if device else _address(address)))
 
 
-def succeeded(session: Session, username: str, address: str | None) -> None:
-    """A successful sign-in clears this address's failures for this user name."""
-    session.execute(
-        delete(LoginFailure).where(LoginFailure.username == _key(username), LoginFailure.address == _address(address))
-    )
+def succeeded(session: Session, username: str, address: str | None, device: str | None = None) -> None:
+    """A successful sign-in clears this address's (and this device's) failures for this user name."""
+    places = [_address(address)] + ([_device(device)] if device else [])
+    session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username), LoginFailure.address.in_(places)))

@@ -404,6 +404,14 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
         selected = [c for c in selected if plans[c.id]]
     key = _sha(manifest_path.read_bytes(), *sorted(texts), _graded_key(meth.id, fws), model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
 
+    # a pass over the current versions that could not read every document grades a partial corpus:
+    # it says so, and ``watch`` never takes it as the baseline of the next pass
+    incomplete = {}
+    if as_of is None:
+        unread = sorted({o.key for o in ingest.errors if companies is None or o.company in companies})
+        missing = sorted(d.key for c in selected for d in c.documents if d.key not in plans[c.id])
+        incomplete = {k: v for k, v in (("unread", unread), ("missing", missing)) if v}
+
     def find_or_create(s) -> int:
         assessment = s.scalars(select(Assessment).where(Assessment.key == key).order_by(Assessment.id.desc())).first()
         if assessment is None:
@@ -416,7 +424,8 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
                 model_version=model,
                 prior_sha256=prior_sha,
                 as_of=as_of,
-                meta={"companies": [c.id for c in selected], "out": str(out.resolve()), "frameworks": list(fws)},
+                meta={"companies": [c.id for c in selected], "out": str(out.resolve()), "frameworks": list(fws),
+                      **({"incomplete": incomplete} if incomplete else {})},
             )
             s.add(assessment)
             s.flush()

@@ -12,10 +12,13 @@ One pass (for cron, or repeated with ``--every``):
    latest grade-affecting changes of this manifest — company, element, before → after, the
    document whose change moved it, a diff excerpt.
 
-The first pass over a manifest only sets the baseline: nothing "moved" yet.
+The first complete pass over a manifest only sets the baseline: nothing "moved" yet. A pass in
+which a document could not be fetched or read is an error: it records no move and is never the
+baseline of a later pass (its corpus was partial).
 
 Exit status of ``rightsindex watch`` (see ``cli.time``): 0 no grade moved, 1 at least one
-grade moved, 2 the pass failed (bad manifest, database unreachable).
+grade moved, 2 the pass failed (a document could not be fetched or read, bad manifest, database
+unreachable); never 1 for an error.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ class WatchResult:
     @property
     def grades_moved(self) -> bool:
         return bool(self.moved)
+
+    @property
+    def failed(self) -> bool:
+        """A document could not be fetched or read: the pass is an error (exit status 2)."""
+        return bool(self.errors)
 
 
 def write_feed(store: Store, out: Path, manifest_path: str, *, feed_path: Path | None = None, base_url: str | None = None,
@@ -92,7 +100,9 @@ def watch_once(
         result = WatchResult(assessment_id=r.assessment_id, previous_id=previous)
         result.new_versions = [{"company": o.company, "document": o.key, "version": o.version} for o in r.ingest.outcomes if o.status == "new"]
         result.errors = [{"company": o.company, "document": o.key, "message": o.message} for o in r.ingest.errors]
-        if previous is not None and previous != r.assessment_id:
+        # a pass that could not fetch or read a document is an error and moves nothing: what it
+        # graded is a partial corpus (and it is no baseline for the next pass, see previous_pass)
+        if previous is not None and previous != r.assessment_id and not result.errors:
             result.moved = record_moves(store, previous, r.assessment_id, str(manifest_path))
             if frameworks:
                 result.moved += record_duty_moves(store, previous, r.assessment_id, str(manifest_path))

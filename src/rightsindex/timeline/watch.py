@@ -35,15 +35,20 @@ def parse_interval(text: str) -> timedelta:
 
 
 def previous_pass(session, manifest_path: str) -> int | None:
-    """The assessment of the manifest's latest finished pass (current versions, not ``--as-of``)."""
+    """The assessment of the manifest's latest finished complete pass (current versions, not
+    ``--as-of``): one that read every document of the manifest. A pass whose fetch failed graded a
+    partial corpus (``meta["incomplete"]``, see ``run.assessment``); comparing with it would report
+    every answer the missing document holds as a move."""
     q = (
         select(Assessment)
         .where(Assessment.manifest_path == manifest_path, Assessment.as_of.is_(None), Assessment.status == "done",
                Assessment.id.in_(select(CompanyRun.assessment_id)))
         .order_by(Assessment.finished_at.desc(), Assessment.id.desc())
     )
-    a = session.scalars(q).first()
-    return a.id if a is not None else None
+    for a in session.scalars(q):
+        if not (a.meta or {}).get("incomplete"):
+            return a.id
+    return None
 
 
 def record_moves(store: Store, previous_id: int, assessment_id: int, manifest_path: str) -> list[dict]:

@@ -17,9 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..store import Store
 from .data import Data, NotFound
+from .request_guard import RequestGuard
 from .security import Auth, HeadAsGet, LoginRequired, SecurityHeaders
 
-__all__ = ["create_app", "create_app_from_env", "serve"]
+__all__ = ["create_app", "create_app_from_env", "serve", "uvicorn_options"]
 
 STATIC = Path(str(resources.files("rightsindex.web").joinpath("static")))
 
@@ -30,20 +31,27 @@ class Ctx:
     data: Data
     auth: Auth
     public: bool
+    # the app's public address (``RIGHTSINDEX_BASE_URL`` / ``serve --base-url``) for absolute links
+    # (the Atom feed); None: links are relative. Never taken from the request's Host header.
+    base_url: str | None = None
 
 
-def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
+def create_app(db_url: str | None = None, *, public: bool = False, base_url: str | None = None) -> FastAPI:
     """The FastAPI app over the store at ``db_url`` (default: ``RIGHTSINDEX_DB`` or ./rightsindex.sqlite).
 
     ``public=True``: read-only edition for the public — no sign-in, no review panel, no audit
-    trail, and no state-changing route at all.
+    trail, and no state-changing route at all. ``base_url`` (default ``RIGHTSINDEX_BASE_URL``):
+    the address the app is reached at, for absolute links in the Atom feed.
     """
     from . import api, frameworks, pages, review_queue
     from . import render as rendering
 
     store = Store.open(db_url)
     auth = Auth(store, public=public)
-    ctx = Ctx(store=store, data=Data(store), auth=auth, public=public)
+    base = (base_url or os.environ.get("RIGHTSINDEX_BASE_URL") or "").strip()
+    if base and not base.lower().startswith(("http://", "https://")):
+        raise ValueError(f"base URL {base!r}: give an http(s) address such as https://index.example.org")
+    ctx = Ctx(store=store, data=Data(store), auth=auth, public=public, base_url=base.rstrip("/") or None)
 
     async def csrf_protect(request: Request) -> None:
         await auth.check_csrf(request)
@@ -81,6 +89,7 @@ def create_app(db_url: str | None = None, *, public: bool = False) -> FastAPI:
     )
     app.state.ctx = ctx
 
+    app.add_middleware(RequestGuard, auth=auth, public=public)  # inside SecurityHeaders: its answers carry them
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -148,7 +157,30 @@ def create_app_from_env() -> FastAPI:
     return create_app(os.environ.get("RIGHTSINDEX_DB"), public=os.environ.get("RIGHTSINDEX_PUBLIC", "") in ("1", "true", "yes"))
 
 
-def serve(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8000, public: bool = False, workers: int = 1) -> None:
+def uvicorn_options(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, forwarded_allow_ips: str | None = None) -> dict:
+    """How ``serve`` runs uvicorn. ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed only from
+    the proxies named in ``forwarded_allow_ips`` (``serve --forwarded-allow-ips``, default
+    ``RIGHTSINDEX_FORWARDED_ALLOW_IPS``; comma-separated addresses or networks): otherwise the client
+    address is the connection's own, so a visitor cannot choose the address sign-in throttling counts
+    (uvicorn alone trusts loopback)."""
+    import inspect
+
+    import uvicorn
+
+    trusted = (forwarded_allow_ips if forwarded_allow_ips is not None else os.environ.get("RIGHTSINDEX_FORWARDED_ALLOW_IPS", "")).strip()
+    options = dict(factory=True, host=host, port=port, workers=workers, server_header=False, log_level="info",
+                   proxy_headers=bool(trusted))
+    if trusted:
+        options["forwarded_allow_ips"] = trusted
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # a busy worker answers the supervisor's ping late (the GIL is shared with request threads);
+        # uvicorn's 5 s default would kill it mid-request under load
+        options["timeout_worker_healthcheck"] = 60
+    return options
+
+
+def serve(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8000, public: bool = False, workers: int = 1,
+          base_url: str | None = None, forwarded_allow_ips: str | None = None) -> None:
     """Run the app with uvicorn (``rightsindex serve``)."""
     import uvicorn
 
@@ -157,11 +189,6 @@ def serve(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8000, 
     store.close()
     os.environ["RIGHTSINDEX_DB"] = url
     os.environ["RIGHTSINDEX_PUBLIC"] = "1" if public else ""
-    options = dict(factory=True, host=host, port=port, workers=workers, proxy_headers=True, server_header=False, log_level="info")
-    import inspect
-
-    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
-        # a busy worker answers the supervisor's ping late (the GIL is shared with request threads);
-        # uvicorn's 5 s default would kill it mid-request under load
-        options["timeout_worker_healthcheck"] = 60
-    uvicorn.run("rightsindex.web:create_app_from_env", **options)
+    if base_url is not None:
+        os.environ["RIGHTSINDEX_BASE_URL"] = base_url
+    uvicorn.run("rightsindex.web:create_app_from_env", **uvicorn_options(host, port, workers, forwarded_allow_ips))

@@ -351,11 +351,16 @@ def router(ctx) -> APIRouter:
         from ..publish.feed import atom_feed, feed_id_for
         from ..timeline.feed import recent_changes
 
-        base = str(request.base_url).rstrip("/")
+        # links from the configured public address, never from the request's Host header (anyone can
+        # send any Host); without one they are relative, resolved by the reader against the feed's URL
+        from urllib.parse import urlencode
+
+        base = ctx.base_url or ""
+        self_url = f"{base}/changes.atom" + (f"?{urlencode({'company': company})}" if company else "") if ctx.base_url else None
         with store.session() as s:
             entries = recent_changes(s, limit=200, company=company or None)
             text = atom_feed(entries, title="rightsindex: grade changes" + (f" ({company})" if company else ""),
-                             feed_id=feed_id_for(f"web:{company or ''}"), base_url=base, self_url=str(request.url))
+                             feed_id=feed_id_for(f"web:{company or ''}"), base_url=base, self_url=self_url)
         return Response(text, media_type="application/atom+xml; charset=utf-8")
 
     # -- documents ---------------------------------------------------------------------------------
@@ -432,8 +437,9 @@ def router(ctx) -> APIRouter:
         def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
             username = username.strip()
             address = request.client.host if request.client else None
+            device = auth.device_for(request, username)  # this browser signed in to this account before
             with store.session() as s:  # throttling lives in the database: shared by every worker
-                verdict = login_throttle.check(s, username, address)
+                verdict = login_throttle.check(s, username, address, device=device)
             if not verdict.allowed:
                 minutes = max(1, round(verdict.retry_after / 60))
                 resp = render(ctx, request, "login.html", status_code=429, next=safe_next(next),
@@ -445,14 +451,16 @@ def router(ctx) -> APIRouter:
                 uid = user.id if user else None
             with store.session() as s:
                 if uid is None:
-                    login_throttle.failed(s, username, address)
+                    login_throttle.failed(s, username, address, device=device)
                 else:
-                    login_throttle.succeeded(s, username, address)
+                    login_throttle.succeeded(s, username, address, device=device)
             if uid is None:
                 return render(ctx, request, "login.html", status_code=401, next=safe_next(next), error="Wrong user name or password.")
             cookie, _csrf = auth.start_session(uid)
             resp = RedirectResponse(safe_next(next), status_code=303)
             auth.set_session_cookie(resp, request, cookie)
+            if device is None:
+                auth.set_device_cookie(resp, request, username)
             resp.delete_cookie("ri_csrf", path="/")
             return resp
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from .. import review
+from ..formats.visible import revealed
 from ..publish.scores import display_score, display_value
 from ..publish.text import display  # policy text for reading: one function for web, report and site
 from ..scoring import RESULTS
@@ -116,6 +117,7 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "svg", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=revealed,  # control, bidirectional and zero-width characters shown as [U+XXXX]
     )
     env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
     env.globals.update(

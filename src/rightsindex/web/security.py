@@ -10,7 +10,9 @@
   (``script-src 'self'``, nothing external, no inline script or style), ``frame-ancestors 'none'``,
   ``nosniff``, no referrer leaks.
 - Ids in URLs are database integers (``DbInt``): a number beyond 64 bits is a 422, not a crash.
-- Login throttling is in ``review.login_throttle`` (in the database, shared by workers).
+- Login throttling is in ``review.login_throttle`` (in the database, shared by workers); a browser
+  that signed in to an account gets a signed device cookie for it (``ri_device``, sent to ``/login``
+  only), whose attempts pass the limits an attack on the account sets off.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ DbInt = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
 
 SESSION_COOKIE = "ri_session"
 CSRF_COOKIE = "ri_csrf"
+DEVICE_COOKIE = "ri_device"  # "this browser signed in to this account before" (login throttling)
+DEVICE_DAYS = 180
 SESSION_HOURS = 12
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -168,6 +172,7 @@ class Auth:
         key = "public-mode-signs-nothing-" + secrets.token_urlsafe(32) if public else secret(store)
         self._session_signer = URLSafeSerializer(key, salt="rightsindex.session")
         self._csrf_signer = URLSafeSerializer(key, salt="rightsindex.csrf")
+        self._device_signer = URLSafeSerializer(key, salt="rightsindex.device")
 
     # -- who is asking -----------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -223,6 +228,26 @@ class Auth:
 
     def clear_session_cookie(self, response, request: Request) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+
+    # -- device tokens (login throttling: a browser that signed in to an account before) ----------------
+    def device_for(self, request: Request, username: str) -> str | None:
+        """The id of this browser's device token for ``username``, if it holds a valid one."""
+        raw = request.cookies.get(DEVICE_COOKIE)
+        if not raw:
+            return None
+        try:
+            data = self._device_signer.loads(raw)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("d"), str) or not isinstance(data.get("u"), str):
+            return None
+        return _hash(data["d"])[:40] if data["u"] == (username or "").strip().lower()[:100] else None
+
+    def set_device_cookie(self, response, request: Request, username: str) -> None:
+        """Give this browser a device token for ``username`` (after a successful sign-in)."""
+        value = self._device_signer.dumps({"u": (username or "").strip().lower()[:100], "d": secrets.token_urlsafe(24)})
+        response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, path="/login", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
 
     # -- CSRF --------------------------------------------------------------------------------------
     def anonymous_csrf(self, request: Request) -> tuple[str, str | None]:

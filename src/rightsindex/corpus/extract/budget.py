@@ -18,7 +18,6 @@ The budget lives in a context variable, so threads and asyncio tasks each have t
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,8 +28,10 @@ from .result import ExtractError
 
 __all__ = ["BudgetExceeded", "DEFAULT_SECONDS", "MAX_PASSAGES", "TooManyPassages", "check", "default_seconds", "document_budget"]
 
-DEFAULT_SECONDS = 30.0
-ENV = "RIGHTSINDEX_DOCUMENT_SECONDS"
+from ..limits import DOCUMENT_SECONDS_ENV as ENV
+from ..limits import MAX_DOCUMENT_SECONDS as DEFAULT_SECONDS
+from ..limits import MAX_PASSAGES
+from ..limits import document_seconds as default_seconds
 
 
 class BudgetExceeded(ExtractError):
@@ -38,9 +39,8 @@ class BudgetExceeded(ExtractError):
 
 
 # Storing a passage costs far more than finding it (a database row each): a document cut into more
-# passages than this is refused. Real policies have hundreds; a 5-million-character document of
-# ordinary paragraphs has about 20,000.
-MAX_PASSAGES = 50_000
+# passages than ``limits.MAX_PASSAGES`` is refused. Real policies have hundreds; a
+# 5-million-character document of ordinary paragraphs has about 20,000.
 
 
 class TooManyPassages(ExtractError):
@@ -55,16 +55,6 @@ class _Budget:
 
 
 _current: ContextVar[_Budget | None] = ContextVar("rightsindex_document_budget", default=None)
-
-
-def default_seconds() -> float:
-    """The budget in seconds: ``RIGHTSINDEX_DOCUMENT_SECONDS`` when set to a positive number, else 30."""
-    raw = os.environ.get(ENV, "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_SECONDS
-    except ValueError:
-        return DEFAULT_SECONDS
-    return value if value > 0 else DEFAULT_SECONDS
 
 
 @contextmanager

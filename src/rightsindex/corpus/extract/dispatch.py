@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..limits import MAX_DOCUMENT_CHARS
 from .encodings import decode
 from .html import _extract_html
 from .normalise import normalise_text
@@ -25,7 +26,7 @@ def extract(
     filename: str | None = None,
     content_type: str | None = None,
     declared_charset: str | None = None,
-    max_chars: int = 5_000_000,
+    max_chars: int = MAX_DOCUMENT_CHARS,
 ) -> Extracted:
     """Turn the bytes of a policy document into normalised, structure-keeping text.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..limits import MAX_TRAFILATURA_TAGS
 
 _ACTIVE = ("script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed",
            "applet", "svg", "math", "canvas", "link", "meta", "base", "portal")
@@ -23,8 +24,8 @@ _WS = re.compile(r"\s+")
 _TABLE_RULE = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+[ \t]*$", re.M)  # trafilatura's |---|---|
 _MIN_TRAFILATURA_SHARE = 0.3  # below this share of the visible text, trafilatura lost the document
 # trafilatura takes time superlinear in a page's elements (100,000 paragraphs: 17 s, in one call that
-# cannot be interrupted); a page with more start tags than this is converted by our converter alone
-MAX_TRAFILATURA_TAGS = 25_000
+# cannot be interrupted); a page with more start tags than MAX_TRAFILATURA_TAGS is converted by our
+# converter alone
 
 
 class _TooManyElements(Exception):

@@ -18,8 +18,8 @@ from collections import Counter
 
 __all__ = ["MAX_DEPTH", "MAX_FORMATTING", "cap_nesting"]
 
-MAX_DEPTH = 512
-MAX_FORMATTING = 64
+from ..limits import MAX_HTML_DEPTH as MAX_DEPTH
+from ..limits import MAX_HTML_FORMATTING as MAX_FORMATTING
 
 _VOID = frozenset(
     "area base basefont bgsound br col embed frame hr img input keygen link meta param source track wbr".split()
