@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .sources import capp_policies, clean_quote, learn_spec, rdr_quote_examples, tosdr_examples
+from .sources import capp_policies, clean_quote, rdr_quote_examples, tosdr_examples
 from .train import Corpus
 
 

@@ -22,7 +22,7 @@ thresholds are chosen together on the other folds (``choose_pair``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 

@@ -72,7 +72,7 @@ def grade_items(
     out: list[ItemJudgment] = []
     if windows is None:
         windows = company_windows(cp, embed)
-    unit_of, members = cp.units()
+    _, members = cp.units()
     unit_row = np.array([m[0] for m in members], dtype=np.int64)
     levels = list(levels) if levels is not None else company_levels(company, cp)
     for fw in frameworks:

@@ -72,7 +72,7 @@ def company_windows(cp: CompanyPassages, embed: Callable[[str, list[str]], np.nd
         def embed(model, texts):
             return encoder(model).encode(texts)
 
-    unit_of, members = cp.units()
+    _, members = cp.units()
     rows_of = sentence_vector_rows(cp)
     unit, span, text, lang = [], [], [], []
     en_vecs: list[np.ndarray] = []
