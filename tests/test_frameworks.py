@@ -79,3 +79,21 @@ def test_methodology_list_and_show_include_the_frameworks():
     assert [i["id"] for i in data["items"]] == list(GDPR_ITEMS)
     bad = run_cli("methodology", "show", "gdpr-notice", "nope")
     assert bad.returncode == 2 and "no item 'nope'" in bad.stderr
+
+
+@pytest.mark.parametrize("duty, rdr, expected", [
+    ("disclosed", "yes", None), ("partly disclosed", "partial", None), ("not found", "no disclosure found", None),
+    ("not found", "no", None),  # "no" earns no credit either: the two agree
+    ("disclosed", "no disclosure found", "the duty is disclosed, RDR gives no credit"),
+    ("not found", "yes", "RDR gives credit, the duty is not found"),
+    ("disclosed", "NA", None), (None, "yes", None),  # nothing to compare with
+])
+def test_crosswalk_says_where_rdr_and_the_law_disagree(duty, rdr, expected):
+    from rightsindex.publish.frameworks import crosswalk_answers, disagreement
+
+    assert disagreement(duty, rdr) == expected
+    assert disagreement(duty, rdr, reversed_element=True) is None  # credit for not doing something: no duty asks that
+    if duty is not None:
+        row = {"Company": "Apple", "Service": "Apple", "Framework": "gdpr-notice", "Item": "retention", "Result": duty, "Evidence": []}
+        (answer,) = [a for a in crosswalk_answers([row], "Apple", "P06.01", "Apple", rdr) if a["item"] == "retention"]
+        assert answer["disagree"] == expected

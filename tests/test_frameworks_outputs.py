@@ -101,6 +101,7 @@ def test_web_app_shows_duties_and_the_crosswalk_both_ways(runs):
     item = client.get("/frameworks/gdpr-notice/items/retention?assessment=1")
     assert item.status_code == 200 and 'data-testid="first-passage"' in item.text
     assert 'data-testid="crosswalk"' in item.text and "P6.1" in item.text  # the RDR element that asks the same
+    assert "this duty:" in item.text, "beside each company's RDR answer at a service, the duty's answer there"
     element = client.get("/companies/%3DApple/elements/P06.01?level=Apple&assessment=1")
     assert element.status_code == 200 and 'data-testid="duties"' in element.text and "13(2)(a)" in element.text
     api = client.get("/api/assessments/2/frameworks").json()
@@ -116,7 +117,13 @@ def test_static_site_and_pdf_carry_the_duties(runs, tmp_path):
     assert "GDPR Art. 13(2)(a)" in page and "not found" in page
     assert (site / "data" / "framework-scores.csv").is_file()
     assert "frameworks/gdpr-notice.html" in (site / "index.html").read_text("utf-8")
-    assert next((site / "pdf").glob("*.pdf")).stat().st_size > 10_000
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join((pg.extract_text() or "").split()) for pg in PdfReader(next((site / "pdf").glob("*.pdf"))).pages)
+    assert "Notice duties" in text and "GDPR Art. 13(2)(a)" in text, "the PDF scorecard has a section per framework"
+    assert "PIPL Art. 39" in text
+    company = next((site / "company").glob("*/index.html")).read_text("utf-8")
+    assert "frameworks/gdpr-notice.html" in company and "frameworks/pipl-notice.html" in company
 
 
 def test_a_framework_that_is_not_shipped_is_refused(tmp_path):

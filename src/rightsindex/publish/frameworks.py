@@ -10,9 +10,23 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-__all__ = ["completeness", "crosswalk_answers", "duty_tables", "frameworks_json"]
+__all__ = ["completeness", "crosswalk_answers", "disagreement", "duty_tables", "frameworks_json"]
 
 WEIGHT = {"disclosed": 1.0, "partly disclosed": 0.5, "not found": 0.0}
+CREDIT = ("yes", "partial")  # RDR answers that earn credit on an element that is not reversed
+
+
+def disagreement(duty_result: str | None, rdr_result: str | None, *, reversed_element: bool = False) -> str | None:
+    """Where RDR and the law disagree about a company on what an element and a duty both ask: the
+    duty is (partly) disclosed where RDR gives no credit, or RDR gives credit where the duty is not
+    found. None when they agree, when either answer is missing or N/A, or for a reversed element
+    (its credit is for *not* doing something: no duty asks that)."""
+    if reversed_element or duty_result not in WEIGHT or rdr_result in (None, "", "NA", "N/A"):
+        return None
+    duty, rdr = duty_result != "not found", rdr_result in CREDIT
+    if duty == rdr:
+        return None
+    return "the duty is disclosed, RDR gives no credit" if duty else "RDR gives credit, the duty is not found"
 
 
 def completeness(results: list[str]) -> float | None:
@@ -57,9 +71,11 @@ def frameworks_json(rows: list[dict], assessment: dict | None = None) -> dict:
     return out
 
 
-def crosswalk_answers(rows: list[dict], company: str, element_id: str, level: str | None = None) -> list[dict]:
+def crosswalk_answers(rows: list[dict], company: str, element_id: str, level: str | None = None, rdr_result: str | None = None,
+                      *, reversed_element: bool = False) -> list[dict]:
     """The legal duties an RDR element overlaps (the frameworks' crosswalk, read backwards) with
-    their answers for ``company`` (at ``level`` when it is one of its services, else every service)."""
+    their answers for ``company`` (at ``level`` when it is one of its services, else every service)
+    and, given the element's answer ``rdr_result``, whether the two disagree (``disagree``)."""
     from ..methodology import frameworks as frameworks_mod
 
     out = []
@@ -67,7 +83,8 @@ def crosswalk_answers(rows: list[dict], company: str, element_id: str, level: st
         for r in rows:
             if r["Company"] == company and r["Framework"] == item.framework and r["Item"] == item.id and (level in (None, "Group", "OpCom") or r["Service"] == level):
                 out.append({"framework": item.framework, "item": item.id, "article": item.article, "short": item.short,
-                            "service": r["Service"], "result": r["Result"], "passage": _first(r["Evidence"])})
+                            "service": r["Service"], "result": r["Result"], "passage": _first(r["Evidence"]),
+                            "disagree": disagreement(r["Result"], rdr_result, reversed_element=reversed_element)})
     return out
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..methodology import MethodologyError
 from ..methodology import frameworks as frameworks_mod
-from ..publish.frameworks import completeness, frameworks_json
+from ..publish.frameworks import completeness, disagreement, frameworks_json
 from ..review.items import item_rows
 from ..store.models import Assessment, CompanyRun
 from .data import NotFound
@@ -83,25 +83,33 @@ def page_router(ctx) -> APIRouter:
             a = framework_assessment(s, fw.id, assessment)
             a_info = {"id": a.id, "index": a.index, "as_of": a.as_of, "methodology": a.methodology}
         rows = [x for x in item_rows(store, a_info["id"], companies=[company] if company else None, frameworks=[fw.id]) if x["Item"] == it.id]
-        elements = _rdr_answers(ctx, a_info, it, {x["Company"] for x in rows})
+        elements = _rdr_answers(ctx, a_info, it, rows)
         return render(ctx, request, "framework_item.html", fw=fw, it=it, rows=rows, elements=elements, assessment=a_info, company=company)
 
     return r
 
 
-def _rdr_answers(ctx, a_info: dict, item, companies: set[str]) -> list[dict]:
-    """The RDR elements an item crosswalks to, with each company's answers (every level)."""
+def _rdr_answers(ctx, a_info: dict, item, rows: list[dict]) -> list[dict]:
+    """The RDR elements an item crosswalks to, with each company's answers (every level) and, at a
+    level that is a service graded on the item, the duty's answer there and whether they disagree."""
     sc = ctx.data.scored(a_info["id"])
     meth = sc.methodology
+    duty = {(x["Company"], x["Service"]): x["Result"] for x in rows}
     out = []
     for e in item.rdr_elements(a_info["methodology"]) or item.rdr_elements():
         if e not in meth.elements:
             continue
-        answers = [
-            {"company": c, "level": lvl, "result": sc.by_key.get((c, lvl, e), {}).get("Result")}
-            for c in sorted(companies) for lvl in sc.levels.get(c, []) if sc.by_key.get((c, lvl, e), {}).get("Result") not in (None, "NA")
-        ]
-        out.append({"element": meth.elements[e], "answers": answers})
+        el = meth.elements[e]
+        answers = []
+        for c in sorted({x["Company"] for x in rows}):
+            for lvl in sc.levels.get(c, []):
+                result = sc.by_key.get((c, lvl, e), {}).get("Result")
+                if result in (None, "NA"):
+                    continue
+                d = duty.get((c, lvl))
+                answers.append({"company": c, "level": lvl, "result": result, "duty": d,
+                                "disagree": disagreement(d, result, reversed_element=el.reversed)})
+        out.append({"element": el, "answers": answers})
     return out
 
 

@@ -37,17 +37,19 @@ def _sort_value(item: dict, key: str):
     return (v is None, v if v is not None else 0)
 
 
-def _duties(store, assessment_id: int, company: str, element_id: str, level: str) -> tuple[list[dict], list]:
+def _duties(store, assessment_id: int, company: str, element, level: str, result: str | None) -> tuple[list[dict], list]:
     """The notice duties an element overlaps, with this company's answers where the assessment
-    graded them (``--framework``), else the duties alone."""
+    graded them (``--framework``) and whether each disagrees with the element's ``result``, else
+    the duties alone."""
     from ..methodology import frameworks
     from ..publish.frameworks import crosswalk_answers
     from ..review.items import assessment_frameworks, item_rows
 
-    overlaps = frameworks.overlapping(element_id)
+    overlaps = frameworks.overlapping(element.id)
     if not overlaps or not assessment_frameworks(store, assessment_id):
         return [], overlaps
-    return crosswalk_answers(item_rows(store, assessment_id, companies=[company]), company, element_id, level), overlaps
+    rows = item_rows(store, assessment_id, companies=[company])
+    return crosswalk_answers(rows, company, element.id, level, result, reversed_element=element.reversed), overlaps
 
 
 def router(ctx) -> APIRouter:
@@ -267,7 +269,7 @@ def router(ctx) -> APIRouter:
             html_context = data.evidence_in_context(s, evidence)
             step_context = html_context if step_evidence == evidence else data.evidence_in_context(s, step_evidence, around=0)
         terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]
-        duties, overlaps = _duties(store, a_id, company, el.id, level)
+        duties, overlaps = _duties(store, a_id, company, el, level, row["Result"])
         level_nav = [{"level": lvl, "result": sc.by_key.get((company, lvl, el.id), {}).get("Result"), "reviewed": sc.by_key.get((company, lvl, el.id), {}).get("Reviewed") == "yes"} for lvl in levels]
         summary = {
             "result": row["Result"], "element_score": result_score(meth, el.id, row["Result"]), "reviewed": row["Reviewed"] == "yes",
