@@ -43,6 +43,30 @@ def company_manifest(path: Path, company: str, services, documents: list[dict]) 
     return path
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "slow: a long end-to-end case (whole-corpus runs, clusters, browsers): runs in CI (CI=true), with "
+        "RIGHTSINDEX_SLOW=1, or when named on the command line; skipped otherwise so that the suite takes "
+        "under 15 minutes on 2 cores",
+    )
+
+
+def _run_slow(config) -> bool:
+    if os.environ.get("CI") or os.environ.get("RIGHTSINDEX_SLOW") == "1":
+        return True
+    return any("::" in str(a) for a in config.args)  # a test named on the command line runs
+
+
+def pytest_collection_modifyitems(config, items):
+    if _run_slow(config):
+        return
+    skip = pytest.mark.skip(reason="slow: runs in CI, or with RIGHTSINDEX_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

@@ -71,6 +71,37 @@ def test_compare_names_assessments_by_date(series, cli):
     assert bad.returncode == 2 and "no assessment graded the policies in force on 2019-01-01" in " ".join(bad.stderr.split())
 
 
+def test_compare_resolves_dates_by_the_versions_in_force(series, cli, tmp_path):
+    """Issue 20, item 17: with an assessment of the current versions (made today) beside as-of
+    ones, a date after the last policy change names the current one, not the latest as-of
+    assessment made "before" it; two dates with the same versions in force name the same
+    assessment (nothing moved); a date no assessment graded is refused by name."""
+    import sqlite3
+
+    tmp, db, _ = series
+    copy = tmp_path / "copy.sqlite"
+    src = sqlite3.connect(db.removeprefix("sqlite:///"))
+    with sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    src.close()
+    db = f"sqlite:///{copy}"
+    full = cli("assess", EXAMPLE / "manifest.yaml", "--out", tmp_path / "out", "--db", db)
+    assert full.returncode == 0, full.stderr
+    res = cli("compare", "2023-01-01", "2026-08-07", "--db", db, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["from"]["as_of"] == "2023-01-01"
+    assert data["to"]["as_of"] is None and data["to"]["id"] == max(data["from"]["id"], data["to"]["id"])  # the current versions
+    assert all(i["after_versions"][0]["version"] == 20 for i in data["items"] if i["after_versions"])
+    same = cli("compare", "2026-08-07", "2026-09-01", "--db", db, "--format", "json")
+    assert same.returncode == 0, same.stderr
+    both = json.loads(same.stdout)
+    assert both["from"]["id"] == both["to"]["id"] == data["to"]["id"] and both["moved"] == 0
+    gap = cli("compare", "2023-01-01", "2024-06-01", "--db", db)
+    assert gap.returncode == 2
+    assert "no assessment graded the policies in force on 2024-06-01" in " ".join(gap.stderr.split())
+
+
 # -- watch -----------------------------------------------------------------------------------------------
 
 

@@ -143,3 +143,25 @@ def test_explanations_name_the_passage_and_what_partial_misses(tmp_path):
         why = j.probabilities["why"]
         assert isinstance(why, list) and why[0].startswith("Earned by the first cited passage, docs/privacy.md")
     assert all(any(w.startswith("For full credit:") for w in j.probabilities["why"]) for j in partial)
+
+
+def test_levels_that_read_the_same_documents_give_the_same_answer(tmp_path):
+    """Issue 20, item 21: Apple's human rights and privacy policies read by the Group, the
+    operating company and two services (no document names its levels, so every level reads both)
+    — an element asked at several of them gets one answer, not "yes" at one level and "no
+    disclosure found" at another: the prior and the level kind calibrate, they do not split a
+    reading. (Before the rule: G3.1 and G4a.8 "yes" at both services and "no disclosure found" at
+    the Group, on the same documents.)"""
+    src = {"docs/human-rights.md": (DOCS / "Apple/apple-human-rights-policy.md").read_text("utf-8"),
+           "docs/privacy.md": (DOCS / "Apple/apple-privacy-policy.md").read_text("utf-8")}
+    mpath = manifest(tmp_path, src, company="Apple", services=(("iCloud", "cloud storage"), ("App Store", "e-commerce")),
+                     titles={"docs/privacy.md": "Apple Privacy Policy", "docs/human-rights.md": "Apple Human Rights Policy"})
+    res = assess(mpath, tmp_path / "out")
+    by_element: dict[str, set[tuple[str, str]]] = {}
+    for r in rows_of(res.files["element-scores.csv"]):
+        if r["Result"] != "NA":
+            by_element.setdefault(r["Element"], set()).add((r["Service"], r["Result"]))
+    asked_twice = [e for e, v in by_element.items() if len({s for s, _ in v}) > 1]
+    assert len(asked_twice) >= 20  # the test means something: many elements are asked at several levels
+    split = {e: sorted(v) for e, v in by_element.items() if len({res_ for _, res_ in v}) > 1}
+    assert split == {}

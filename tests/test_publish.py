@@ -492,3 +492,74 @@ def test_publishing_on_two_workers_builds_the_same_site(published, tmp_path, cli
             a, b = (stamp.sub("published …", (root / rel).read_text("utf-8")) for root in (one, two))
             assert a == b, rel
     assert all((two / "pdf" / p.name).stat().st_size > 1000 for p in (one / "pdf").iterdir())
+
+
+def test_as_of_runs_are_shown_only_when_named_and_every_output_says_its_date(published, tmp_path):
+    """Issue 20, item 16: an `--as-of` run made after the full assessment does not become what the
+    site, the web app and the API show (nor does one with nothing in force, which must not make
+    publishing fail); named, it is shown with its date on every page, CSV and PDF."""
+    import sqlite3
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+    from pypdf import PdfReader
+
+    from rightsindex.publish.site import PublishError, publish_site
+    from rightsindex.web import create_app
+
+    src = sqlite3.connect(published["db"].removeprefix("sqlite:///"))
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    src.close()
+    db = f"sqlite:///{copy}"
+    full = published["result"].assessment_id
+    # Baidu's policy dates from 2021-02-02, Apple's from 2025-09-23: on 2022-01-01 only Baidu's was in force
+    as_of = assess(published["tmp"] / "manifest.yaml", tmp_path / "2022", db=db, as_of=date(2022, 1, 1)).assessment_id
+    empty = assess(published["tmp"] / "manifest.yaml", tmp_path / "2020", db=db, as_of=date(2020, 1, 1)).assessment_id
+    assert full < as_of < empty
+
+    def day_of(assessment_id: int) -> str:
+        from rightsindex.store import Store
+        from rightsindex.store.models import Assessment
+
+        store = Store.open(db)
+        with store.session() as s:
+            a = s.get(Assessment, assessment_id)
+            d = (a.as_of or a.created_at).isoformat()[:10]
+        store.close()
+        return d
+
+    def says(site: dict, phrase: str, day: str) -> None:
+        out = Path(site["out"])
+        for page in [out / "index.html", *(Path(c["page"]) for c in site["companies"].values())]:
+            assert phrase in page.read_text("utf-8"), page
+        with open(out / "data" / "element-scores.csv", encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows and {r["AsOf"] for r in rows} == {day}
+        with open(out / "data" / "scores.csv", encoding="utf-8", newline="") as fh:
+            assert {r["AsOf"] for r in csv.DictReader(fh)} == {day}
+        assert json.loads((out / "data" / "scores.json").read_text("utf-8"))["assessment"]["day"] == day
+        for c in site["companies"].values():  # (pypdf reads some fallback fonts' text with NULs between the characters)
+            assert day in " ".join(p.extract_text() or "" for p in PdfReader(c["pdf"]).pages).replace("\x00", "")
+
+    today = day_of(full)
+    default = publish_site(db, tmp_path / "site")
+    assert default["assessment"] == full and set(default["companies"]) == {"Apple", "Baidu"}
+    says(default, f"policies current on {today}", today)
+
+    named = publish_site(db, tmp_path / "site-2022", assessment_id=as_of)
+    assert named["assessment"] == as_of and set(named["companies"]) == {"Baidu"}
+    says(named, "policies in force on 2022-01-01", "2022-01-01")
+    with pytest.raises(PublishError, match="graded no company: no document of its manifest was in force on 2020-01-01"):
+        publish_site(db, tmp_path / "site-2020", assessment_id=empty)
+
+    web = TestClient(create_app(db, public=True))
+    page = web.get("/ranking")
+    assert page.status_code == 200 and f"policies current on {today}" in page.text and 'data-company="Apple"' in page.text
+    chosen = web.get(f"/ranking?assessment={as_of}")
+    assert "policies in force on 2022-01-01" in chosen.text and 'data-company="Apple"' not in chosen.text
+    assert "policies in force on 2022-01-01" in web.get(f"/companies/Baidu?assessment={as_of}").text
+    api = web.get("/api/ranking").json()
+    assert (api["assessment"], api["as_of"]) == (full, None) and today in api["shows"]
+    assert web.get(f"/api/ranking?assessment={as_of}").json()["as_of"] == "2022-01-01"

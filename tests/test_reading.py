@@ -49,10 +49,23 @@ def test_without_a_reader_the_judges_support_stands():
 
 
 def test_reader_features_are_one_row_per_candidate_in_the_order_given():
-    X = reader_features([cand([1, 0, 0, 0]), cand([0, 0, 1, 0], multilingual=True)])
+    X = reader_features([cand([1, 0, 0, 0]), cand([0, 0, 1, 0])])
     assert X.shape == (2, len(READER_FEATURES))
     assert X[0, READER_FEATURES.index("log_rank")] == 0.0
-    assert X[1, READER_FEATURES.index("multilingual")] == 1.0
+    assert X[1, READER_FEATURES.index("log_rank")] > 0.0
+    assert X[1, READER_FEATURES.index("full")] == 1.0
+
+
+def test_the_reader_leaves_what_the_multilingual_judge_read_to_that_judge():
+    """A Chinese unit keeps the multilingual judge's support: the reader learns from what the
+    English judge read (before this, a reader extrapolating from the pack's few Chinese units read
+    every passage of Baidu's two Chinese policies at 1e-7, and Baidu earned nothing)."""
+    reader = toy_reader()
+    zh = cand([0.1, 0.45, 0.45, 0.0], similarity=0.25, multilingual=True)
+    en = cand([0.1, 0.45, 0.45, 0.0], similarity=0.25)
+    r_zh, r_en = reread([zh, en], reader)
+    assert r_zh is zh and r_zh.support_prob > 0.85 and r_zh.judge_support is None
+    assert r_en.support_prob < 0.5  # the same numbers from the English judge are re-read
 
 
 def test_units_are_labelled_only_where_the_answer_says_something_about_them():

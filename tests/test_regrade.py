@@ -145,6 +145,19 @@ def test_kept_evidence_points_at_the_new_version(layout):
     store.close()
 
 
+def test_kept_answers_keep_what_the_judge_read(layout):
+    """Issue 20, item 20: an answer kept on re-grading keeps the support values (and the judge's
+    reading) of its evidence, pointed at the new version."""
+    db, results = layout
+    old, new = judgments_of(db, results[0].assessment_id), judgments_of(db, results[1].assessment_id)
+    kept = [k for k, j in new.items() if j["change"]["status"] == "kept" and any("support" in e for e in old[k]["evidence"])]
+    assert len(kept) > 100
+    for k in kept:
+        before = [(e.get("support"), e.get("judged"), e.get("basis")) for e in old[k]["evidence"]]
+        after = [(e.get("support"), e.get("judged"), e.get("basis")) for e in new[k]["evidence"]]
+        assert after == before, k
+
+
 def reflow(text: str) -> str:
     """Long paragraphs split in two at a sentence boundary, bold marks dropped, lines re-wrapped."""
     out = []
@@ -234,6 +247,29 @@ def test_removing_the_passages_an_answer_rests_on_regrades_it_and_says_why(reten
         assert change["removed"]
 
 
+def test_compare_explains_each_move_by_the_passage_it_rests_on(retention):
+    """Issue 20, item 20, on what the grader did: the retention statements went (the real policy,
+    then the same without them). A decline is explained by a passage that went; an answer that
+    gained credit while nothing was added is, and says it is, the grader's reading."""
+    from rightsindex.timeline.compare import compare
+
+    _, (db, (before, after)) = retention
+    store = Store.open(db)
+    moved = compare(store, before.assessment_id, after.assessment_id).moved
+    store.close()
+    assert any(m.direction == "declined" for m in moved)
+    for m in moved:
+        why = m.because
+        if why["kind"] == "text":  # only words taken away: a move towards less disclosure
+            assert why["removed"] and m.direction != "improved", m.comment
+            assert " removed: “" in m.comment or " removed from “" in m.comment, m.comment
+        else:
+            assert "the move is the grader's reading" in m.comment, m.comment
+        assert " added: “" not in m.comment and "added to “" not in m.comment, m.comment
+        if why["version"]:
+            assert why["version"]["version"] == 2
+
+
 # -- the decision rule itself, on real versions with explicit judgments ---------------------------------
 
 
@@ -294,6 +330,119 @@ def test_an_added_passage_that_does_not_lead_the_evidence_moves_nothing(two_vers
     fresh = [judgment("G01.01", "partial", [BOTH, BOTH[:60], BOTH[10:80], RETENTION])]  # new text 4th
     out = regrade(base, fresh, v.old, v.new, model="m")
     assert out[0]["result"] == "yes" and out[0]["change"]["status"] == "kept"
+
+
+# -- what a move is credited to (issue 20, item 20) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history_sides(tmp_path_factory):
+    """The example's 20 dated versions in one store (as ``corpus import-ota`` files them): a function
+    day -> ``Side`` of the version in force from that day."""
+    from rightsindex.corpus.ota.importer import import_history
+    from rightsindex.corpus.ota.repository import history
+
+    from .wechat import BUNDLE, _repo
+
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('history') / 's.sqlite'}")
+    vs, _ = history(_repo(), "WeChat", "Privacy Policy")
+    import_history(store, vs, service="WeChat", terms_type="Privacy Policy", company="Tencent", document=DOC)
+    s = store.session().__enter__()
+    ids = {v.version_date.isoformat(): v.id for v in s.query(Version)}
+    yield lambda day: Side.load(s, {DOC: ids[day]})
+    s.close()
+    store.close()
+
+
+UIN = "Country/Region Data unique identifier number (UIN) assigned to users, wuid, where you are located"  # 2024-12-16 to 2025-06-10
+KEEP = ("We do not retain Personal Information for longer than is necessary unless we are required or permitted to do so under "
+        "applicable laws.")
+GENERALLY = "We generally retain Personal Information for the retention periods set out below."  # added to that passage on 2026-04-08
+LATER = (" If we are required to retain your Personal Information beyond the retention periods set out below, for example to comply "
+         "with applicable laws, we will store it separately from other types of Personal Information.")
+
+
+def test_a_move_is_credited_to_the_version_that_made_it(history_sides):
+    """From 2021-08-19 to 2025-06-10 (versions 2 to 15) the UIN passage came with version 13
+    (2024-12-16): the re-graded answer says so, not "version 15"."""
+    old, new = history_sides("2021-08-19"), history_sides("2025-06-10")
+    assert (old.docs[DOC].seq, new.docs[DOC].seq) == (2, 15)
+    base = [judgment("P03b.01", "no disclosure found", [BOTH], id=1)]
+    fresh = [judgment("P03b.01", "partial", [UIN, BOTH])]
+    out = regrade(base, fresh, old, new, model="m")[0]
+    assert out["comment"].startswith("Re-graded (no disclosure found → partial): WeChat Privacy Policy (version 13, 2024-12-16) adds: “Country/Region")
+    assert "version 15" not in out["comment"]
+    assert out["change"]["because"]["kind"] == "text" and out["change"]["because"]["version"]["version"] == 13
+
+
+def test_a_decline_beside_added_words_is_the_graders_reading_and_says_so(history_sides):
+    """On 2026-04-08 (version 17) the retention passage only gained a sentence; an answer resting
+    on it that loses credit is not explained by that sentence, nor by a passage "no longer" there."""
+    old, new = history_sides("2025-12-19"), history_sides("2026-04-08")
+    before, after = KEEP + LATER, KEEP + " " + GENERALLY + LATER
+    assert old.holds(DOC, before) and new.holds(DOC, after) and not new.holds(DOC, before)
+    base = [judgment("P06.04", "partial", [before], id=4)]
+    base[0].evidence[0]["support"] = 0.62
+    fresh = [judgment("P06.04", "no disclosure found", [after])]
+    out = regrade(base, fresh, old, new, model="m")[0]
+    c = out["comment"]
+    assert c.startswith("Re-graded (partial → no disclosure found): WeChat Privacy Policy (version 17, 2026-04-08) only added words to "
+                        "the passage the previous answer rests on (read as answering it: 62 %)")
+    assert "the move is the grader's reading, not a passage that went" in c and "We generally retain" in c
+    assert "no longer contains" not in c and " adds:" not in c
+    assert out["change"]["because"]["kind"] == "reading"
+
+
+def test_a_move_on_a_passage_that_did_not_change_is_the_graders_reading(history_sides):
+    """An answer that gains credit from a passage that was there before: the grader's reading,
+    with what made it read again (a passage added next to it)."""
+    old, new = history_sides("2021-08-19"), history_sides("2025-06-10")
+    base = [judgment("P03b.01", "no disclosure found", [BOTH], id=1)]
+    fresh = [judgment("P03b.01", "partial", [BOTH, UIN])]
+    c = regrade(base, fresh, old, new, model="m")[0]["comment"]
+    assert c.startswith("Re-graded (no disclosure found → partial): The passage the new answer rests on is unchanged (WeChat Privacy Policy: “Thank you")
+    assert "the grader's reading, not a passage that came (read again because WeChat Privacy Policy (version 13, 2024-12-16) added: “Country/Region" in c
+
+
+def _line(day: str, marker: str) -> str:
+    text = versions()[day]
+    i = text.find(marker)
+    return text[text.rfind("\n", 0, i) + 1 : text.find("\n", i)]
+
+
+def test_compare_credits_a_move_to_the_grading_in_between_that_made_it(history_sides):
+    """Between as-of assessments of 2021-08-19 and 2026-08-06, the service-provider passage changed
+    in versions 11, 16, 17 and 20. Gradings in between (2025-12-19: no disclosure found, 2026-04-08:
+    yes) say the answer moved with version 17: the comparison says so, with what version 17 added,
+    not the first or the last change of that passage."""
+    from rightsindex.store.models import Assessment, CompanyRun, Judgment
+    from rightsindex.timeline.compare import compare
+
+    marker = "We engage service providers"
+    side = {day: history_sides(day) for day in ("2021-08-19", "2025-12-19", "2026-04-08", "2026-08-06")}
+    s = side["2021-08-19"]._session
+    ids = []
+    for day, result in (("2021-08-19", "no disclosure found"), ("2025-12-19", "no disclosure found"), ("2026-04-08", "yes"), ("2026-08-06", "yes")):
+        d = side[day].docs[DOC]
+        a = Assessment(key=f"explicit {day}", index="test", methodology="rdr-2022", manifest_sha256="0" * 64, model_version="m",
+                       as_of=d.when, status="done")
+        s.add(a)
+        s.flush()
+        run = CompanyRun(assessment_id=a.id, company_key="Tencent", cache_key=f"explicit {day}", meta={"versions": {DOC: d.version_id}, "lineage": "L"})
+        s.add(run)
+        s.flush()
+        s.add(Judgment(run_id=run.id, level="WeChat", service_kind="messagingVoip", element="F03a.01", result=result, confidence=0.7,
+                       probabilities={}, evidence=[{"path": DOC, "version": d.seq, "version_id": d.version_id, "text": _line(day, marker)}]))
+        ids.append(a.id)
+    s.commit()
+    store = Store(s.get_bind())
+    moved = compare(store, ids[0], ids[-1]).moved
+    assert [(m.element, m.before, m.after) for m in moved] == [("F03a.01", "no disclosure found", "yes")]
+    m = moved[0]
+    assert m.because["kind"] == "text" and m.because["version"]["version"] == 17
+    assert m.comment.startswith("This is an improvement to full credit from no disclosure found after the 2026-04-08 update of the WeChat "
+                                "Privacy Policy (version 17) ")
+    assert "identity verification" in m.comment
 
 
 # -- analysts' decisions ------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_element_scores_csv_says_which_rows_need_review(apple, cli):
 
     header, written = csv_rows(out / "element-scores.csv")
     # RDR's columns first, then ours, NeedsReview after the columns that were there before it
-    assert header == [*elementcsv.COLUMNS, "Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview"]
+    assert header == [*elementcsv.COLUMNS, "Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview", "AsOf"]
     assert tuple(header[len(elementcsv.COLUMNS):]) == EXTRA_COLUMNS
     by_key = {(r["Service"], r["Element"]): r for r in written}
     for r in written:

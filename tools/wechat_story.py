@@ -1,5 +1,5 @@
 """Grade the WeChat privacy policy version by version, 2020–2026, and write the story (run from the
-repository root; about a minute on 2 cores):
+repository root; the time it took is printed and written into the README with the commit):
 
     python tools/wechat_story.py [--out /tmp/wechat-story]
 
@@ -9,16 +9,48 @@ of ``examples/wechat-2020-2026/wechat-privacy-policy.bundle`` under the manifest
 
 - ``examples/wechat-2020-2026/story.md``: scores per version (total, privacy, P3a–P6), and every
   move of a P3–P6 answer with the passages behind it;
-- ``examples/wechat-2020-2026/p3-p6.svg``: the P3–P6 indicator scores over time.
+- ``examples/wechat-2020-2026/p3-p6.svg``: the P3–P6 indicator scores over time;
+- the README's block between ``<!-- wechat-story: … -->`` and ``<!-- /wechat-story -->``: a copy of
+  ``story.md`` (a test holds the two equal), and the line under the commands that says how long
+  this took, on which commit and machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 EXAMPLE = Path("examples/wechat-2020-2026")
+README = Path("README.md")
+BLOCK = re.compile(r"(<!-- wechat-story: [^\n]*-->\n)(.*?)(<!-- /wechat-story -->)", re.S)
+TIMING = re.compile(r"^\(measured: .*?\)$", re.M)
+
+
+def readme_block(text: str) -> str:
+    """The README's copy of ``story.md``."""
+    m = BLOCK.search(text)
+    if m is None:
+        raise SystemExit("README.md has no <!-- wechat-story: … --> … <!-- /wechat-story --> block")
+    return m.group(2)
+
+
+def update_readme(story: str, seconds: float) -> None:
+    text = README.read_text("utf-8")
+    readme_block(text)
+    text = BLOCK.sub(lambda m: m.group(1) + story + m.group(3), text, count=1)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"
+    line = (f"(measured: {seconds:.0f} s for the import and all {{n}} versions on commit {commit}, "
+            f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; `python tools/wechat_story.py` re-runs it and rewrites the table below)")
+    n = story.count("\n| 20")
+    text, k = TIMING.subn(line.format(n=n), text, count=1)
+    if not k:
+        raise SystemExit("README.md has no '(measured: …)' line under the WeChat commands")
+    README.write_text(text, "utf-8")
 INDICATORS = ("P03a", "P03b", "P04", "P05", "P06")  # collection, inference, sharing, purposes, retention
 
 
@@ -37,6 +69,7 @@ def main() -> None:
     from rightsindex.publish.charts import over_time
     from rightsindex.store import Store
 
+    started = time.monotonic()
     db = f"sqlite:///{(out / 'rightsindex.sqlite').resolve()}"
     out.mkdir(parents=True, exist_ok=True)
     store = Store.open(db)
@@ -76,11 +109,15 @@ def main() -> None:
     if not moves:
         lines.append("- (none)")
     store.close()
-    atomic_write_text(EXAMPLE / "story.md", "\n".join(lines) + "\n")
+    seconds = time.monotonic() - started
+    story = "\n".join(lines) + "\n"
+    atomic_write_text(EXAMPLE / "story.md", story)
+    update_readme(story, seconds)
     svg = over_time(dates, [(i, tencent["indicators"][i]) for i in INDICATORS], title="WeChat: P3–P6 scores by policy version",
                     salt="wechat-story", names={i: f"{meth.indicators[i].short} {meth.indicators[i].label.split(' ')[0].lower()}" for i in INDICATORS})
     atomic_write_text(EXAMPLE / "p3-p6.svg", svg)
-    print(f"wrote {EXAMPLE / 'story.md'} ({len(dates)} versions, {moves} P3–P6 moves) and {EXAMPLE / 'p3-p6.svg'}; work folder {out}")
+    print(f"wrote {EXAMPLE / 'story.md'} ({len(dates)} versions, {moves} P3–P6 moves, {seconds:.0f} s), {EXAMPLE / 'p3-p6.svg'} "
+          f"and the README's copy; work folder {out}")
 
 
 if __name__ == "__main__":

@@ -184,16 +184,21 @@ def corpus_diff(
 ) -> None:
     """List the passages added, removed and changed between two versions (word-level marks inside).
 
-    Exit status, as diff(1): 0 the versions read the same, 1 they differ, 2 error."""
+    Exit status, as diff(1): 0 the versions read the same, 1 they differ, 2 error (versions too large
+    to diff included: over the size or time budget of corpus/limits.py)."""
     from rich.text import Text
 
+    from ..corpus.diff import DiffTooLarge
     from ..corpus.versions import diff_versions
 
     store = _open_store(db)
     with store.session() as s:
         doc = _find_document(s, document)
         old, new = _find_version(doc, from_version), _find_version(doc, to_version)
-        d = diff_versions(old, new)
+        try:
+            d = diff_versions(old, new)
+        except DiffTooLarge as exc:  # over the size or time budget of a diff (corpus.limits)
+            raise fail(f"{doc.key}: versions {old.seq} and {new.seq}: {exc}")
         c = d.counts()
         out.print(
             f"[bold]{escape(doc.company.key)}: {escape(doc.key)}[/]  version {old.seq} ({old.version_date or old.recorded_at.date()})"
@@ -238,7 +243,11 @@ def corpus_import_ota(
     workers: int = typer.Option(1, "--workers", min=1, help="Whole collections: record documents in parallel processes (Dask LocalCluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Whole collections: record documents on an existing Dask cluster."),
 ) -> None:
-    """Turn OTA git histories into dated document versions: one document, or a whole collection."""
+    """Turn OTA git histories into dated document versions: one document, or a whole collection.
+
+    The limits of `corpus add` apply to every version (bytes, characters, passages, time) and to
+    each history (commits, bytes in all); a version or document over them is named and the rest
+    imported. Exit status: 0 done, 2 error or something refused."""
     from datetime import date
 
     from ..corpus.ota.repository import OTAError, history, open_repo
@@ -264,6 +273,15 @@ def corpus_import_ota(
     if mapping_path:
         raise fail("--mapping imports a whole collection: leave out --service")
     terms_type = terms_type or "Privacy Policy"
+    from ..corpus.limits import MAX_ID_CHARS, MAX_KEY_CHARS
+    from ..corpus.names import NameRefused, check_id
+
+    for option, value, limit in (("--company", company, MAX_ID_CHARS), ("--document", document, MAX_KEY_CHARS)):
+        try:
+            if value is not None:
+                check_id(value, option, max_chars=limit)
+        except NameRefused as exc:
+            raise fail(str(exc))
     try:
         path = open_repo(repo)
         versions, skipped = history(path, service, terms_type, since=since_date, min_chars=min_chars)
@@ -276,11 +294,16 @@ def corpus_import_ota(
     )
     _flag_stale(store)
     for sk in skipped:
-        err.print(f"skipped {sk.commit[:10]} {sk.date:%Y-%m-%d} {sk.subject!r}: {sk.reason}", highlight=False)
+        when = f"{sk.date:%Y-%m-%d}" if sk.date else "----------"
+        err.print(f"skipped {sk.commit[:10]} {when} {sk.subject[:200]!r}: {sk.reason}", highlight=False, markup=False)
+    for line in result.refused:
+        err.print(f"refused {line}", highlight=False, markup=False)
     say(
         f"{company or service}: {result.key}: {len(versions)} versions read, new versions: {result.added},"
-        f" already stored: {result.existing}, skipped: {len(skipped)}"
+        f" already stored: {result.existing}, skipped: {len(skipped)}" + (f", refused: {len(result.refused)}" if result.refused else "")
     )
+    if result.refused:
+        raise typer.Exit(2)
 
 
 def _import_collection(path, mapping, terms_type, since_date, min_chars, company_type, db, workers, scheduler) -> None:
@@ -302,6 +325,11 @@ def _import_collection(path, mapping, terms_type, since_date, min_chars, company
                 progress.update(task, total=n, description="importing")
 
             def on_document(r) -> None:
+                if r.problem:
+                    said = r.problem if r.problem.startswith(r.key) else f"{r.key}: {r.problem}"
+                    progress.console.print(f"left out {said}", markup=False, highlight=False)
+                for line in r.refused:
+                    progress.console.print(f"refused {r.key}: {line}", markup=False, highlight=False)
                 progress.update(task, advance=1, description=f"imported {r.key}")
 
             results = import_collection(
@@ -311,12 +339,19 @@ def _import_collection(path, mapping, terms_type, since_date, min_chars, company
     except (OTAError, RunnerError) as exc:
         raise fail(str(exc))
     _flag_stale(store)
+    left_out = [r for r in results if r.problem]
+    refused = sum(len(r.refused) for r in results)
+    results = [r for r in results if not r.problem]
     companies = {r.company for r in results}
-    print(
+    say(
         f"{len(results)} documents of {len(companies)} companies: {sum(r.read for r in results)} versions read,"
         f" new versions: {sum(r.added for r in results)}, already stored: {sum(r.existing for r in results)},"
-        f" skipped commits: {sum(r.skipped for r in results)} ({__import__('time').perf_counter() - t0:.0f} s)"
+        f" skipped commits: {sum(r.skipped for r in results)}"
+        + (f", documents left out: {len(left_out)}" if left_out else "") + (f", versions refused: {refused}" if refused else "")
+        + f" ({__import__('time').perf_counter() - t0:.0f} s)"
     )
+    if left_out or refused:
+        raise typer.Exit(2)
 
 
 @corpus_app.command("ota-manifest")
@@ -345,8 +380,10 @@ def corpus_ota_manifest(
         summary = write_manifest(mapping, collection_histories(path, wanted, min_chars=min_chars), out_dir, at=at_date)
     except (MappingError, OTAError) as exc:
         raise fail(str(exc))
+    for line in summary.refused:
+        err.print(f"skipped {line}", highlight=False, markup=False)
     for line in summary.skipped:
-        err.print(f"left out {line}", highlight=False)
+        err.print(f"left out {line}", highlight=False, markup=False)
     say(f"wrote {summary.path}: {summary.companies} companies, {summary.documents} documents")
 
 

@@ -14,7 +14,7 @@ from .common import DB_HELP, app, fail, on_interrupt, say
 def publish_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Folder for the static site (replaced only if it is an earlier publication or empty)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    assessment: Optional[int] = typer.Option(None, "--assessment", help="Assessment id (default: the latest finished one)."),
+    assessment: Optional[int] = typer.Option(None, "--assessment", help="Assessment id (default: the latest finished assessment of the current policies; as-of assessments only by id)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Render companies' pages and PDFs in parallel processes (Dask LocalCluster)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Render companies' pages and PDFs on an existing Dask cluster."),
 ) -> None:

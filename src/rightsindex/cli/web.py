@@ -24,7 +24,10 @@ def serve_cmd(
         help="Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks; default: "
         "$RIGHTSINDEX_FORWARDED_ALLOW_IPS, else none: the connection's address is the client's)."),
 ) -> None:
-    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API."""
+    """The analyst web app: ranking, scorecards, elements with evidence, review, document diffs, JSON API.
+
+    Shows the latest finished assessment of the current policies unless another is chosen
+    (?assessment=ID; as-of assessments only so); every page says which policies it shows."""
     from ..store import StoreError
     from ..web import serve
 

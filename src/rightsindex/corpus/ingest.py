@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from ..store import Store
 from ..store.models import Company, Document, Service, Version, utcnow
 from .extract.budget import document_budget
-from .extract import ExtractError, extract
+from .extract import ExtractError
+from .extract.sandbox import extract_bounded
 from .limits import MAX_DOCUMENT_BYTES
 from .manifest import CompanySpec, DocumentSpec, Manifest, ManifestError
 from .segment import detect_language, segment
@@ -172,7 +173,7 @@ def prepare_document(
             "declared_charset": result.charset,
         }
     with document_budget():  # extraction and segmentation: BudgetExceeded (an ExtractError) when over
-        ex = extract(raw, **info)
+        ex = extract_bounded(raw, **info)  # PDF and HTML: in a child process limited in memory and time
         language = spec.language or detect_language(ex.text)
         passages = segment(ex.text, language=language)
     return PreparedDocument(

@@ -34,7 +34,6 @@ __all__ = [
     "MAX_HTML_ATTRIBUTES",
     "MAX_HTML_DEPTH",
     "MAX_HTML_FORMATTING",
-    "MAX_HTML_SPAN",
     "MAX_ID_CHARS",
     "MAX_KEY_CHARS",
     "MAX_LABEL_CHARS",
@@ -46,6 +45,7 @@ __all__ = [
     "MAX_NAME_CHARS",
     "MAX_PASSAGES",
     "MAX_REQUEST_BYTES",
+    "MAX_TABLE_CELLS",
     "MAX_TITLE_CHARS",
     "MAX_TRAFILATURA_TAGS",
     "MAX_YAML_BYTES",
@@ -82,8 +82,9 @@ MAX_HTML_FORMATTING = 64
 MAX_TRAFILATURA_TAGS = 25_000
 #: attributes kept on one tag (the parsers check duplicates in quadratic time); more are dropped
 MAX_HTML_ATTRIBUTES = 256
-#: rowspan / colspan above this are lowered to it (table layout expands them cell by cell)
-MAX_HTML_SPAN = 100
+#: table cells trafilatura's table layout may create on one page (rows x widest row, rowspan x colspan,
+#: spans counted up to 100 as trafilatura does); a page with more is converted by our converter alone
+MAX_TABLE_CELLS = 100_000
 
 # -- manifests, mapping files and other YAML ---------------------------------------------------------
 MAX_MANIFEST_BYTES = 16 * MIB

@@ -28,10 +28,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..methodology import OTHER_SERVICE, MethodologyError, company_kind
-from .limits import MAX_MANIFEST_BYTES, MAX_META_ITEMS, MAX_META_TEXT, MAX_META_TOTAL
+from .limits import (
+    MAX_ID_CHARS, MAX_KEY_CHARS, MAX_LABEL_CHARS, MAX_LANGUAGE_CHARS, MAX_MANIFEST_BYTES, MAX_META_ITEMS, MAX_META_TEXT,
+    MAX_META_TOTAL, MAX_NAME_CHARS, MAX_TITLE_CHARS,
+)
+from .names import NameRefused, check_id, check_stored_text, clean_text
+from .safe_yaml import AliasRefused, DataFileError, load_data_file
 
 __all__ = [
     "CompanySpec", "DocumentSpec", "Manifest", "ManifestError", "ServiceSpec", "known_kinds", "load_manifest",
@@ -212,11 +215,16 @@ def _meta_value(value: Any, where: str, depth: int = 0) -> Any:
     if isinstance(value, str):
         if len(value) > MAX_META_TEXT:
             raise ManifestError(f"{where}: text longer than {MAX_META_TEXT:,} characters ({len(value):,})")
-        return value
+        try:
+            return check_stored_text(value, where)
+        except NameRefused as exc:
+            raise ManifestError(str(exc)) from None
     if isinstance(value, list) and depth == 0:
         if len(value) > MAX_META_ITEMS:
             raise ManifestError(f"{where}: a list of more than {MAX_META_ITEMS} items")
         return [_meta_value(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, AliasRefused):
+        raise ManifestError(f"{where}: {value.describe()} cannot be kept as metadata")
     kind = {dict: "a mapping", list: "a nested list", set: "a set (!!set)", bytes: "binary data (!!binary)"}.get(
         type(value), type(value).__name__
     )
@@ -235,6 +243,26 @@ def check_company_type(value: str, where: str, error: type[Exception]) -> str:
     return value
 
 
+def _id(value: Any, where: str, max_chars: int = MAX_ID_CHARS, required: bool = True, hint: str = "") -> str:
+    """An id (company, service, document path or URL, language): refused by name when it holds a
+    control, invisible or bidi character or is too long (see ``names``)."""
+    text = _str(value, where, required=required, hint=hint)
+    try:
+        return check_id(text, where, max_chars=max_chars) if text else text
+    except NameRefused as exc:
+        raise ManifestError(str(exc)) from None
+
+
+def _text(value: Any, where: str, max_chars: int, required: bool = False) -> str:
+    """Free text (a name, a title, a label): bidi controls and zero-width characters removed, what
+    cannot be stored refused by name (see ``names``)."""
+    text = _str(value, where, required=required)
+    try:
+        return clean_text(text, where, max_chars=max_chars) if text else text
+    except NameRefused as exc:
+        raise ManifestError(str(exc)) from None
+
+
 def _misspelt(raw: dict, key: str, known: tuple[str, ...]) -> str:
     """"; found KEY2 — a misspelling?" when ``raw`` lacks ``key`` but holds an unknown key close to it."""
     if not isinstance(raw, dict) or key in raw:
@@ -249,24 +277,11 @@ def _str(value: Any, where: str, required: bool = True, hint: str = "") -> str:
         if required:
             raise ManifestError(f"{where}: missing{hint}")
         return ""
+    if isinstance(value, AliasRefused):
+        raise ManifestError(f"{where}: {value.describe()}")
     if not isinstance(value, (str, int, float)):
         raise ManifestError(f"{where}: expected text, got {type(value).__name__}")
     return str(value).strip()
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, except that a date-looking value that is no date (``2025-13-01``) stays
-    text, so that the field check can name the manifest, company, document and field."""
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except (ValueError, OverflowError):
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _one_line(exc: Exception) -> str:
@@ -283,25 +298,9 @@ def load_manifest(
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{path}: manifest larger than {MAX_MANIFEST_BYTES // 2**20} MiB ({size / 2**20:.0f} MiB)")
-        raw_text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: manifest not found") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"{path}: manifest is not UTF-8 text") from None
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read manifest: {exc.strerror or exc}") from None
-    fmt = "JSON" if path.suffix.lower() == ".json" else "YAML"
-    try:
-        raw = json.loads(raw_text) if fmt == "JSON" else yaml.load(raw_text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{path}: not valid {fmt}: {_one_line(exc)}") from None
-    except RecursionError:
-        raise ManifestError(f"{path}: not valid {fmt}: nested too deeply") from None
-    except ValueError as exc:  # e.g. a YAML value its constructor refuses
-        raise ManifestError(f"{path}: not valid {fmt}: {_one_line(exc)}") from None
+        raw = load_data_file(path, what="manifest", max_bytes=MAX_MANIFEST_BYTES)  # the one bounded YAML loader
+    except DataFileError as exc:
+        raise ManifestError(str(exc)) from None
     return parse_manifest(raw, base=path.parent, name=str(path), check_files=check_files, path=path, allow_roots=allow_roots)
 
 
@@ -325,7 +324,7 @@ def parse_manifest(
         raise ManifestError(f"{name}: expected a mapping with index, methodology and companies")
     roots = [Path(r).resolve() for r in allow_roots]
     warnings: list[str] = _unknown_keys(raw, MANIFEST_KEYS, name)
-    index = _str(raw.get("index"), f"{name}: index", required=False) or ""
+    index = _text(raw.get("index"), f"{name}: index", MAX_LABEL_CHARS) or ""
     methodology = _str(raw.get("methodology"), f"{name}: methodology", hint=_misspelt(raw, "methodology", MANIFEST_KEYS))
     from .. import methodology as m
 
@@ -343,7 +342,7 @@ def parse_manifest(
         cwhere = f"{name}: company #{ci}"
         if not isinstance(c, dict):
             raise ManifestError(f"{cwhere}: expected a mapping")
-        cid = _str(c.get("id"), f"{cwhere}: id", hint=_misspelt(c, "id", COMPANY_KEYS))
+        cid = _id(c.get("id"), f"{cwhere}: id", hint=_misspelt(c, "id", COMPANY_KEYS))
         cwhere = f"{name}: company {cid!r}"
         warnings += _unknown_keys(c, COMPANY_KEYS, cwhere)
         if cid in seen_companies:
@@ -351,10 +350,13 @@ def parse_manifest(
         seen_companies.add(cid)
         ctype = check_company_type(_str(c.get("type"), f"{cwhere}: type", hint=_misspelt(c, "type", COMPANY_KEYS)), f"{cwhere}: type", ManifestError)
         services: list[ServiceSpec] = []
-        for si, s in enumerate(c.get("services") or [], 1):
+        services_raw = c.get("services") or []
+        if not isinstance(services_raw, list):
+            raise ManifestError(f"{cwhere}: services: expected a list of services with id and kind")
+        for si, s in enumerate(services_raw, 1):
             if not isinstance(s, dict):
                 raise ManifestError(f"{cwhere}: service #{si}: expected a mapping with id and kind")
-            sid = _str(s.get("id"), f"{cwhere}: service #{si}: id", hint=_misspelt(s, "id", SERVICE_KEYS))
+            sid = _id(s.get("id"), f"{cwhere}: service #{si}: id", hint=_misspelt(s, "id", SERVICE_KEYS))
             if sid in COMPANY_LEVELS:
                 raise ManifestError(f"{cwhere}: service {sid!r}: a service cannot be named Group or OpCom")
             if any(x.id == sid for x in services):
@@ -385,8 +387,8 @@ def parse_manifest(
             dwhere = f"{cwhere}: document #{di}"
             if not isinstance(d, dict):
                 raise ManifestError(f"{dwhere}: expected a mapping")
-            rel = _str(d.get("path"), f"{dwhere}: path", required=False)
-            url = _str(d.get("url"), f"{dwhere}: url", required=False) or None
+            rel = _id(d.get("path"), f"{dwhere}: path", MAX_KEY_CHARS, required=False)
+            url = _id(d.get("url"), f"{dwhere}: url", MAX_KEY_CHARS, required=False) or None
             if not rel and not url:
                 hint = _misspelt(d, "path", DOCUMENT_KEYS) or _misspelt(d, "url", DOCUMENT_KEYS)
                 raise ManifestError(f"{dwhere}: needs a path or a url{hint}")
@@ -434,6 +436,10 @@ def parse_manifest(
                 if k in DOCUMENT_KEYS:
                     continue
                 try:
+                    try:
+                        check_stored_text(str(k), f"{dwhere}: {str(k)[:80]!r}")
+                    except NameRefused as exc:
+                        raise ManifestError(str(exc)) from None
                     meta[str(k)] = _meta_value(v, f"{dwhere}: {str(k)[:80]}")
                     total += len(str(k)) + len(json.dumps(meta[str(k)], ensure_ascii=False))
                     if total > MAX_META_TOTAL:
@@ -444,14 +450,14 @@ def parse_manifest(
             warnings += [
                 w for w in _unknown_keys(d, DOCUMENT_KEYS, dwhere, kept="kept as metadata") if "did you mean" in w
             ]
-            language = _str(d.get("language"), f"{dwhere}: language", required=False) or None
+            language = _id(d.get("language"), f"{dwhere}: language", MAX_LANGUAGE_CHARS, required=False) or None
             docs.append(
                 DocumentSpec(
                     key=key,
-                    title=_str(d.get("title"), f"{dwhere}: title", required=False) or Path(key).name,
+                    title=_text(d.get("title"), f"{dwhere}: title", MAX_TITLE_CHARS) or clean_text(Path(key).name, max_chars=MAX_TITLE_CHARS),
                     path=abs_path,
                     url=url,
-                    type=_str(d.get("type"), f"{dwhere}: type", required=False) or None,
+                    type=_text(d.get("type"), f"{dwhere}: type", MAX_LABEL_CHARS) or None,
                     language=language.lower() if language else None,
                     version_date=_date(d.get("version_date"), f"{dwhere}: version_date"),
                     accessed=_date(d.get("accessed"), f"{dwhere}: accessed"),
@@ -463,7 +469,7 @@ def parse_manifest(
         companies.append(
             CompanySpec(
                 id=cid,
-                name=_str(c.get("name"), f"{cwhere}: name", required=False) or cid,
+                name=_text(c.get("name"), f"{cwhere}: name", MAX_NAME_CHARS) or cid,
                 type=ctype,
                 services=tuple(services),
                 documents=tuple(docs),

@@ -9,19 +9,24 @@ version is the last in that order, and the version in force on a day is the last
 before it. ``seq`` only counts recordings: a text first seen late (an older manifest run again,
 a back-filled history) is appended with the next ``seq`` but takes its place by date.
 
-Never twice. A text already recorded for the document is not recorded again: re-reading an older
-copy of a policy adds nothing. The one exception is a revert observed with a date: the text of an
-earlier version coming back, dated after the current version (``A → B → A`` in a dated history;
-within one day, recorded later when the source gives the time, as Open Terms Archive commits do),
-is a new version, since from then on the document reads ``A`` again.
+Diffs live in ``diff`` (imported here for the callers that know them from here).
+
+Never twice, except a revert. The current text read again adds nothing, and neither does an older
+copy of a policy with its own date earlier than the current version's (an older manifest run
+again). A text of an earlier version that *comes back* is a new version, since from then on the
+document reads it again (``A → B → A``):
+
+- with a date after the current version's (a dated history; within one day, recorded later when
+  the source gives the time, as Open Terms Archive commits do);
+- without a date (a page fetched again, a file without ``version_date``): it is what the document
+  says now, in force from its recording. Unless every version after the earlier one with this
+  text only re-read it differently (``extraction_only``: the same raw bytes, or a change its
+  source marks as extraction-only): then the text is the same document content, not a revert.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Sequence
 
@@ -29,15 +34,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..store.models import Blob, Document, Passage, Version, utcnow
+from .diff import DiffEntry, DiffTooLarge, VersionDiff, diff_passages, diff_versions
 from .segment import segment
 
 __all__ = [
     "DiffEntry",
+    "DiffTooLarge",
     "VersionDiff",
     "current_version",
     "current_versions",
     "diff_passages",
     "diff_versions",
+    "extraction_only",
     "in_force_date",
     "latest_version",
     "order_key",
@@ -104,6 +112,29 @@ def version_with_text(session: Session, document: Document, digest: str) -> Vers
     ).first()
 
 
+def extraction_only(version: Version, before: Version) -> bool:
+    """Whether ``version`` differs from the one before it only by extraction: the same raw bytes
+    read again (a changed extractor), or a version its source marks as an extraction change
+    (Open Terms Archive's "Refilter" / "Apply technical or declaration upgrade")."""
+    if version.raw_sha256 and version.raw_sha256 == before.raw_sha256:
+        return True
+    return (version.meta or {}).get("event") == "extraction"
+
+
+def _comes_back(versions: Sequence[Version], digest: str, version_date: date | None, recorded_at: datetime | None) -> bool:
+    """Whether a text recorded before, read again, is a revert to record (see the module's notes)."""
+    chain = sorted(versions, key=order_key)
+    current = chain[-1]
+    if current.text_sha256 == digest:
+        return False
+    if version_date is not None:  # dated: only when later than the current version
+        return version_date > in_force_date(current) or (
+            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
+        )
+    last = max(i for i, v in enumerate(chain) if v.text_sha256 == digest)
+    return not all(extraction_only(chain[k], chain[k - 1]) for k in range(last + 1, len(chain)))
+
+
 def store_blob(session: Session, data: bytes) -> str:
     digest = sha256(data)
     if session.get(Blob, digest) is None:
@@ -129,7 +160,7 @@ def record_version(
     """Append ``text`` as a version of the document unless that text is recorded already.
 
     Returns the new version, or ``None`` when the text is known (see the module's notes: a text
-    recorded before comes back as a new version only as a dated revert). The version takes its
+    recorded before is a new version only when it comes back after another). The version takes its
     place among the others by ``version_date`` (else ``recorded_at``). The caller owns the
     transaction (one per document), so a failure leaves nothing half-written. ``passages``: the
     text's ``segment()`` when the caller computed it before the transaction (so that no write
@@ -137,15 +168,8 @@ def record_version(
     """
     digest = sha256(text)
     if version_with_text(session, document, digest) is not None:
-        current = latest_version(session, document)
-        if current is None or current.text_sha256 == digest or version_date is None:
-            return None
-        # a dated revert: later than the current version (by day; within a day, by the time of
-        # recording when the source gives one, as an Open Terms Archive commit does)
-        later = version_date > in_force_date(current) or (
-            version_date == in_force_date(current) and recorded_at is not None and _utc(recorded_at) > _utc(current.recorded_at)
-        )
-        if not later:
+        known = list(session.scalars(select(Version).where(Version.document_id == document.id)))
+        if not _comes_back(known, digest, version_date, recorded_at):
             return None
     seq = (session.scalar(select(func.max(Version.seq)).where(Version.document_id == document.id)) or 0) + 1
     version = Version(
@@ -183,112 +207,4 @@ def record_version(
     return version
 
 
-# -- diff ---------------------------------------------------------------------------------------
-
-_NOISE = re.compile(r"[\s*_#>`|~]+|^\s*(?:[-+•·]|\d{1,3}[.)])\s+")
-
-
-_TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\w+")
-
-
-def _key(text: str) -> str:
-    """Text with whitespace and Markdown formatting removed: what counts as the same passage."""
-    return _NOISE.sub("", text)
-
-
-@dataclass
-class DiffEntry:
-    status: str  # added | removed | changed | unchanged
-    old: Passage | None = None
-    new: Passage | None = None
-    # for changed passages: [(op, text)] with op -1 deleted, 0 equal, 1 inserted (diff-match-patch)
-    inline: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def heading(self) -> str:
-        return (self.new or self.old).heading  # type: ignore[union-attr]
-
-
-@dataclass
-class VersionDiff:
-    old: Version
-    new: Version
-    entries: list[DiffEntry]
-
-    def counts(self) -> dict[str, int]:
-        out = {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
-        for e in self.entries:
-            out[e.status] += 1
-        return out
-
-    @property
-    def changes(self) -> list[DiffEntry]:
-        return [e for e in self.entries if e.status != "unchanged"]
-
-
-def inline_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """Character-level diff (works for Chinese), cleaned up for human reading."""
-    from diff_match_patch import diff_match_patch
-
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 1.0
-    diffs = dmp.diff_main(old, new)
-    dmp.diff_cleanupSemantic(diffs)
-    return [(op, text) for op, text in diffs]
-
-
-def diff_passages(old: Sequence[Passage], new: Sequence[Passage], *, threshold: float = 0.5) -> list[DiffEntry]:
-    """Align two passage lists; whitespace and formatting-only differences count as unchanged."""
-    old_keys = [_key(p.text) for p in old]
-    new_keys = [_key(p.text) for p in new]
-    old_tokens = [_TOKENS.findall(p.text.lower()) for p in old]
-    new_tokens = [_TOKENS.findall(p.text.lower()) for p in new]
-    old_sets = [set(t) for t in old_tokens]
-    new_sets = [set(t) for t in new_tokens]
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-    entries: list[DiffEntry] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            entries.extend(DiffEntry("unchanged", old[i], new[j]) for i, j in zip(range(i1, i2), range(j1, j2)))
-            continue
-        olds = list(range(i1, i2))
-        news = list(range(j1, j2))
-        # pair each new passage with the most similar unpaired old one: word-set overlap first
-        # (cheap), then the ratio of matching words in order
-        paired: dict[int, int] = {}
-        used: set[int] = set()
-        for j in news:
-            best, best_score = None, threshold
-            nt = new_tokens[j]
-            for i in olds:
-                if i in used:
-                    continue
-                ot = old_tokens[i]
-                sa, sb = old_sets[i], new_sets[j]
-                if not sa or not sb or len(sa & sb) / len(sa | sb) < threshold * 0.6:
-                    continue
-                sm = difflib.SequenceMatcher(None, ot, nt, autojunk=False)
-                if sm.real_quick_ratio() <= best_score or sm.quick_ratio() <= best_score:
-                    continue
-                score = sm.ratio()
-                if score > best_score:
-                    best, best_score = i, score
-            if best is not None:
-                paired[j] = best
-                used.add(best)
-        pending_old = [i for i in olds if i not in used]
-        for j in news:
-            if j in paired:
-                i = paired[j]
-                # removed passages that came before this pair keep their place
-                while pending_old and pending_old[0] < i:
-                    entries.append(DiffEntry("removed", old[pending_old.pop(0)], None))
-                entries.append(DiffEntry("changed", old[i], new[j], inline_diff(old[i].text, new[j].text)))
-            else:
-                entries.append(DiffEntry("added", None, new[j]))
-        entries.extend(DiffEntry("removed", old[i], None) for i in pending_old)
-    return entries
-
-
-def diff_versions(old: Version, new: Version) -> VersionDiff:
-    return VersionDiff(old, new, diff_passages(old.passages, new.passages))
+# -- diff: see ``diff`` (linear in the passages, within a size and time budget) ---------------------

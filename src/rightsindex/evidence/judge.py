@@ -118,9 +118,11 @@ def grade_company(
     judgments: list[Judgment] = []
     todo: list[tuple[Judgment, int, np.ndarray]] = []  # judgment, element row, candidate passages
     access_js: list[Judgment] = []
+    reads: dict[str, bytes] = {}  # level -> the passages it reads
     for level, service_kind, assessed in company_levels(company, cp):
         mask = cp.level_mask(level) if P else np.zeros(0, dtype=bool)
         idx = np.flatnonzero(mask)
+        reads[level] = idx.tobytes()
         for eid in methodology.elements:
             if not assessed or not methodology.element_applies(eid, kind, service_kind, level):
                 judgments.append(Judgment(level, service_kind, eid, NA))
@@ -164,7 +166,7 @@ def grade_company(
             closeness = {name: ps.feature(name)[e] for name in CLOSENESS.values()}
             X.append(decision_features(cands, cp, prior_vec, j.service_kind is not None, methodology.indicators[el.indicator].category, el.reversed, closeness))
         X = np.vstack(X)
-        proba = grader.predict_proba(X)
+        proba = same_reading_same_answer(grader.predict_proba(X), [(j.element, reads[j.level]) for j, _, _ in todo])
         for (j, e, cand), cands, x, p in zip(todo, cands_of, X, proba):
             el = methodology.elements[j.element]
             result, confidence, probs, cited = decide(p, cands, grader, reversed_scoring=el.reversed)
@@ -196,6 +198,23 @@ def grade_company(
     return judgments
 
 
+def same_reading_same_answer(proba: np.ndarray, keys: list[tuple[str, bytes]]) -> np.ndarray:
+    """Levels that read the same documents get the same answer for the same element (issue 20,
+    item 21): the decision model's features differ by level kind only through the element's prior
+    and ``service_level``, which calibrate and must not split one reading into "yes" at the Group
+    and "no disclosure found" at a service. Judgments with the same key (element, the passages the
+    level reads) share the mean of their probabilities; an element asked at one level kind only
+    has nothing to share."""
+    groups: dict[tuple[str, bytes], list[int]] = defaultdict(list)
+    for k, key in enumerate(keys):
+        groups[key].append(k)
+    out = np.array(proba, dtype=np.float64)
+    for members in groups.values():
+        if len(members) > 1:
+            out[members] = out[members].mean(axis=0)
+    return out
+
+
 def _cite(cp: CompanyPassages, cited: list[Candidate]) -> list[dict]:
     """Evidence items for the cited candidates (one per unit, in order), with what the judge read."""
     if not cited:
@@ -212,4 +231,4 @@ def _cite(cp: CompanyPassages, cited: list[Candidate]) -> list[dict]:
     return items
 
 
-__all__ = ["NO_READABLE", "company_levels", "grade_company"]
+__all__ = ["NO_READABLE", "company_levels", "grade_company", "same_reading_same_answer"]

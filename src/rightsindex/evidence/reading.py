@@ -20,6 +20,13 @@ Its probability replaces the judge's support (``reread``), keeping the judge's s
 partial and full and its refusal; the rule is unchanged: a credit answer needs a cited unit whose
 reading reaches ``grader.support_threshold`` (and the guards: closeness floor, document scope).
 The judge's own support stays on the candidate (``judge_support``) and in the evidence.
+
+It reads what the English judge read, and only that. Units read by the multilingual judge
+(Chinese) keep that judge's support, in training and in grading: the pack holds few Chinese units
+and their multilingual support was near zero (mean 0.04), so a reader that also took them learned
+weights for the multilingual columns that, on a Chinese policy whose passages the multilingual
+judge does read as answering (support up to 0.93), extrapolated to a reading of 1e-7 — Baidu's
+two Chinese policies earned nothing at all (example corpus, before this rule).
 """
 
 from __future__ import annotations
@@ -37,34 +44,41 @@ READER_FEATURES = (
     "support_x_similarity",
     "relevance",  # the ranker's score (company-relative)
     "log_rank",  # log(1 + rank among the level's candidates)
-    "multilingual",  # read by the multilingual judge
-    "multilingual_x_similarity",
-    "multilingual_x_support",
 )
 READER_CLASSES = ("none", "answers")
 
 
+def read_by_reader(c) -> bool:
+    """Whether the reader reads this candidate: what the English judge read (not the multilingual
+    judge's units, which keep their own support; see the module's docstring)."""
+    return not c.multilingual
+
+
 def reader_features(cands: Sequence) -> np.ndarray:
-    """One row of ``READER_FEATURES`` per candidate (in the order given: by relevance)."""
+    """One row of ``READER_FEATURES`` per candidate (in the order given: by relevance; the rank is
+    the candidate's place in that order)."""
     X = np.zeros((len(cands), len(READER_FEATURES)), dtype=np.float64)
     for k, c in enumerate(cands):
         s = c.support if c.support is not None else np.array([1.0, 0.0, 0.0, 0.0])
         sup = float(s[1] + s[2])
         sim = float(c.similarity if c.similarity is not None else 0.0)
-        multi = float(bool(c.multilingual))
-        X[k] = (sup, float(s[2]), float(s[3]), sim, sup * sim, float(c.relevance), np.log1p(k), multi, multi * sim, multi * sup)
+        X[k] = (sup, float(s[2]), float(s[3]), sim, sup * sim, float(c.relevance), np.log1p(k))
     return X
 
 
 def reread(cands: Sequence, reader) -> list:
     """The candidates with the reader's probability as their support (the judge's partial/full
     split and refusal kept; the judge's own support kept as ``judge_support``). ``reader``: a
-    ``grader.LinearModel`` over ``READER_FEATURES`` (None: unchanged)."""
+    ``grader.LinearModel`` over ``READER_FEATURES`` (None: unchanged). Candidates the reader does
+    not read (``read_by_reader``) are returned as they are."""
     if reader is None or not len(cands):
         return list(cands)
     p = reader.predict_proba(reader_features(cands))[:, list(reader.classes).index("answers")]
     out = []
     for c, q in zip(cands, p):
+        if not read_by_reader(c):
+            out.append(c)
+            continue
         s = c.support if c.support is not None else np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
         sup = float(s[1] + s[2])
         full = float(s[2]) / sup if sup > 1e-6 else 0.0
@@ -85,4 +99,4 @@ def unit_labels(cands: Sequence, gold_result: str | None, quoted: Sequence[bool]
     return [None] * len(cands)
 
 
-__all__ = ["READER_FEATURES", "READER_CLASSES", "reader_features", "reread", "unit_labels"]
+__all__ = ["READER_FEATURES", "READER_CLASSES", "read_by_reader", "reader_features", "reread", "unit_labels"]

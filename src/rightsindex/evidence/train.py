@@ -298,7 +298,7 @@ def cross_validate(
     by a reader that saw it, and no fold's decision model learns from features its held-out
     company's units shaped."""
     from .decision import with_reading
-    from .reading import reader_features, reread, unit_labels
+    from .reading import read_by_reader, reader_features, reread, unit_labels
     from .support import MemoryCache, SupportJudge
 
     judge = judge or SupportJudge.default(cache=MemoryCache())
@@ -333,8 +333,8 @@ def cross_validate(
             UX, UY = [], []
             for k, _, cands in contexts[c]:
                 labels = unit_labels(cands, gold[k].result, quoted_flags(pack, cp, k, cands))
-                for f, lab in zip(reader_features(cands), labels):
-                    if lab is not None:
+                for c_, f, lab in zip(cands, reader_features(cands), labels):
+                    if lab is not None and read_by_reader(c_):
                         UX.append(f)
                         UY.append(lab)
             units[c] = (np.array(UX).reshape(-1, reader_features([]).shape[1]), np.array(UY, dtype=int))

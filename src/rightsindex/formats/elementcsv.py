@@ -215,4 +215,6 @@ def format_rows(rows: Iterable[dict[str, object]], extra_columns: Sequence[str] 
     return buf.getvalue()
 
 
-EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview")
+# ours, after RDR's: ``AsOf`` is the day whose policies the assessment graded (its as-of date, else
+# the day it graded the then-current versions)
+EXTRA_COLUMNS = ("Confidence", "Evidence", "PriorResult", "PriorRelation", "Reviewed", "NeedsReview", "AsOf")

@@ -19,7 +19,8 @@ def collect(store, assessment_id: int, methodology: str, rows: list[dict]) -> di
     """Per company of the assessment: ``previous`` (the assessment before it, or None), ``moved``
     (the elements that moved since, as dicts with a one-line diff excerpt) and ``points`` (its
     scores in every assessment of it)."""
-    from ..timeline.compare import compare, excerpt, label, previous_assessment
+    from ..timeline.assessments import label, previous_assessment
+    from ..timeline.compare import compare, excerpt
     from ..timeline.history import company_series
     from ..review.results import element_rows
     from ..store.models import Assessment

@@ -64,26 +64,28 @@ class _SafeWriter:
         self._w.writerow(neutralise_row(row))
 
 
-def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "") -> str:
+def scores_csv(scores: dict[str, CompanyScores], methodology: Methodology, index: str = "", as_of: str | None = None) -> str:
     """Long format, one row per company × scope: ``Index, Company, CompanyLabel, Level, Kind, Id, Score``.
 
     ``Kind`` is ``total``, ``category``, ``indicator`` (company-level indicator and family scores)
-    or ``level`` (an indicator at one level, ``Level`` naming it).
+    or ``level`` (an indicator at one level, ``Level`` naming it). ``as_of``: the day whose
+    policies the scores grade, written in a last column ``AsOf`` (the published file has it).
     """
     buf = io.StringIO()
     w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
-    w.writerow(["Index", "Company", "CompanyLabel", "Level", "Kind", "Id", "Score"])
+    day = [] if as_of is None else [as_of]
+    w.writerow(["Index", "Company", "CompanyLabel", "Level", "Kind", "Id", "Score", *(["AsOf"] if day else [])])
 
     def fmt(v: float | None) -> str:
         return "NA" if v is None else f"{_r(v):.2f}"
 
     for s in rank(scores):
-        w.writerow([index, s.company, s.label, "", "total", "total", fmt(s.total)])
+        w.writerow([index, s.company, s.label, "", "total", "total", fmt(s.total), *day])
         for cat, v in s.categories.items():
-            w.writerow([index, s.company, s.label, "", "category", cat, fmt(v)])
+            w.writerow([index, s.company, s.label, "", "category", cat, fmt(v), *day])
         for ind, v in s.indicators.items():
-            w.writerow([index, s.company, s.label, "", "indicator", ind, fmt(v)])
+            w.writerow([index, s.company, s.label, "", "indicator", ind, fmt(v), *day])
         for level, values in s.levels.items():
             for ind, v in values.items():
-                w.writerow([index, s.company, s.label, level, "level", ind, fmt(v)])
+                w.writerow([index, s.company, s.label, level, "level", ind, fmt(v), *day])
     return buf.getvalue()

@@ -1,6 +1,6 @@
 """``publish``: one assessment as a self-contained static site, data files and PDF scorecards.
 
-    publish_site("sqlite:///out/rightsindex.sqlite", Path("site"))            # latest finished assessment
+    publish_site("sqlite:///out/rightsindex.sqlite", Path("site"))            # latest of the current versions
     publish_site("postgresql+psycopg://…", Path("site"), assessment_id=3)
 
 Writes::
@@ -129,7 +129,7 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     ranked = [companies[k] for k in sj["companies"] if k in companies]
     site = {
         "index": info["index"],
-        "title": f"rightsindex {info['index']}".strip(),
+        "title": (f"rightsindex {info['index']}".strip() + (f", as of {info['as_of']}" if info.get("as_of") else "")),
         "methodology": meth,
         "assessment": info,
         "generated": generated,
@@ -328,9 +328,11 @@ def _check_target(out: Path, store_url: str) -> None:
 
 
 def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *, runner=None) -> dict:
-    """Publish one assessment (default: the latest finished one) as a static site in ``out``.
+    """Publish one assessment as a static site in ``out``: by default the latest finished
+    assessment of the current versions (an ``--as-of`` one only when named); every page, CSV and
+    PDF says which policies it shows.
 
-    Returns ``{"out", "assessment", "index", "methodology", "companies": {id: {"label", "page",
+    Returns ``{"out", "assessment", "index", "methodology", "as_of", "shows", "companies": {id: {"label", "page",
     "pdf", "total"}}, "files": {"index", "element-scores.csv", "scores.csv", "scores.json"}, "pages",
     "seconds"}`` with absolute paths. Raises :class:`PublishError` when there is nothing to publish
     or ``out`` must not be replaced; on any error the previous ``out`` is left as it was. With a
@@ -361,6 +363,8 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
         "assessment": info["id"],
         "index": info["index"],
         "methodology": info["methodology"],
+        "as_of": info["as_of"],
+        "shows": info["shows"],
         "companies": {
             cid: {**v, "page": str(out / v["page"]), "pdf": str(out / v["pdf"]), "total": sj["companies"][cid]["total"]}
             for cid, v in manifest["companies"].items()
@@ -373,7 +377,7 @@ def publish_site(store_url: str, out: Path, assessment_id: int | None = None, *,
 
 def summary(result: dict) -> str:
     """A few lines for the command line about what :func:`publish_site` wrote."""
-    lines = [f"published assessment #{result['assessment']} ({result['index']}, {result['methodology']}): "
+    lines = [f"published assessment #{result['assessment']} ({result['index']}, {result['methodology']}; {result['shows']}): "
              f"{len(result['companies'])} companies, {result['pages']} pages in {result['seconds']:.1f} s"]
     lines.append(f"site: {result['files']['index']}")
     lines.append(f"data: {Path(result['files']['element-scores.csv']).parent}")

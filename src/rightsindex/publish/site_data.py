@@ -64,13 +64,15 @@ class CompanyInfo:
 
 
 def latest_finished(session) -> int:
-    from ..store.models import Assessment
+    """The assessment published by default (``timeline.assessments.default_assessment``): the latest
+    finished one of the current versions; as-of assessments only when named."""
+    from ..timeline.assessments import as_of_list, default_assessment
 
-    a = session.scalars(
-        select(Assessment).where(Assessment.status == "done").order_by(Assessment.finished_at.desc(), Assessment.id.desc())
-    ).first()
+    a = default_assessment(session)
     if a is None:
-        raise PublishError("no finished assessment in the database: run `rightsindex assess` first")
+        as_of = as_of_list(session)
+        raise PublishError("no finished assessment of the current policies in the database: run `rightsindex assess` first"
+                           + (f" (as-of assessments are published only when named with --assessment ID: {as_of})" if as_of else ""))
     return a.id
 
 
@@ -109,6 +111,7 @@ def collect_site(store, assessment_id: int | None, *, runner=None, store_url: st
     from ..review.results import assessment_rows
     from ..scoring import score_all
     from ..store.models import Assessment, Company
+    from ..timeline.assessments import shown
     from .scores import scores_csv, scores_json
 
     with store.session() as s:
@@ -120,10 +123,13 @@ def collect_site(store, assessment_id: int | None, *, runner=None, store_url: st
         if a.status != "done":
             raise PublishError(f"assessment #{assessment_id} is not finished (status {a.status!r}): finish it with `rightsindex assess` first")
         if not a.runs:
-            raise PublishError(f"assessment #{assessment_id} graded no company")
+            why = f": no document of its manifest was in force on {a.as_of.isoformat()}" if a.as_of is not None else ""
+            raise PublishError(f"assessment #{assessment_id} graded no company{why}")
+        shows = shown(a)
         info = {
             "id": a.id, "index": a.index, "methodology": a.methodology, "model": a.model_version,
             "created_at": a.created_at, "finished_at": a.finished_at, "manifest_sha256": a.manifest_sha256,
+            "as_of": shows["as_of"], "day": shows["day"], "shows": shows["text"],
             "frameworks": list((a.meta or {}).get("frameworks") or []),
         }
         runs = [(r.company_key, dict(r.meta or {})) for r in a.runs]
@@ -132,10 +138,10 @@ def collect_site(store, assessment_id: int | None, *, runner=None, store_url: st
     rows, results = assessment_rows(store, assessment_id, runner=runner, store_url=store_url)
     scores = score_all(meth, results)
     sj = scores_json(scores, meth, index=info["index"])
-    sj["assessment"] = {"id": assessment_id, "model": info["model"]}
+    sj["assessment"] = {"id": assessment_id, "model": info["model"], "as_of": info["as_of"], "day": info["day"], "shows": info["shows"]}
     files = {
-        "element-scores.csv": format_element_csv(rows),
-        "scores.csv": scores_csv(scores, meth, index=info["index"]),
+        "element-scores.csv": format_element_csv([{**r, "AsOf": info["day"]} for r in rows]),
+        "scores.csv": scores_csv(scores, meth, index=info["index"], as_of=info["day"]),
         "scores.json": json.dumps(sj, indent=2, ensure_ascii=False) + "\n",
     }
 

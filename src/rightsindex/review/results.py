@@ -23,8 +23,8 @@ __all__ = ["assessment_rows", "company_rows", "element_rows"]
 
 
 def element_rows(store: Store, assessment_id: int, companies: list[str] | None = None) -> tuple[list[dict], list]:
-    """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS``), and the scoring inputs.
-    Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
+    """Rows in RDR's element-results format (plus ``EXTRA_COLUMNS`` but ``AsOf``, which the files
+    add: ``timeline.assessments.shown``), and the scoring inputs. Analysts' final decisions, when the review tables exist, win; ``NeedsReview`` follows
     ``review.queue.needs_review``. Companies in manifest order (``companies``: only these)."""
     from .queue import row_review
     from ..scoring import ElementResult, element_score

@@ -71,7 +71,10 @@ def _sha(*parts: str | bytes) -> str:
 
 
 def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str, tuple | None]], model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
-    doc_part = json.dumps(sorted((k, v[1], v[2]) for k, v in versions.items()))
+    """What a company's run depends on: its lineage and its documents' versions (the versions
+    themselves, not only their texts: a text that came back after a revert is another version,
+    graded — change-aware — as such, its evidence citing it)."""
+    doc_part = json.dumps(sorted((k, v[0], v[1], v[2]) for k, v in versions.items()))
     return _sha(_company_lineage(company, model, methodology, prior, exclude), doc_part)
 
 
@@ -228,18 +231,19 @@ def assess_company(
     from ..timeline.regrade import Side, find_base, regrade
 
     version_ids = {k: v[0] for k, v in versions.items()}
+    rev = frozenset(e.id for e in meth.elements.values() if e.reversed)
     with store.session() as s:  # reads: the base of a change-aware re-grade and the texts on both sides
         base = find_base(s, company.id, line, version_ids)
         base_id = base.id if base is not None else None
         if base is not None:
             old_side = Side.load(s, {k: int(v) for k, v in (base.meta.get("versions") or {}).items()})
-            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp)
+            rows = regrade(base.judgments, judgments, old_side, Side.load(s, version_ids), model=here, cp=cp, reversed_elements=rev)
         elif prior_answers:
             from ..timeline.earlier_edition import prior_base
 
             new_side = Side.load(s, version_ids)
             prior_judgments, old_side = prior_base(s, prior_answers, other_store=prior_store, new=new_side)
-            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp)
+            rows = regrade(prior_judgments, judgments, old_side, new_side, model=here, cp=cp, reversed_elements=rev)
         else:
             rows = regrade((), judgments, Side(), Side(), model=here)
     kept = sum(1 for r in rows if (r["change"] or {}).get("status") == "kept")
@@ -396,7 +400,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
     with store.session() as s:
         graded = stages.graded_versions(s, [c.id for c in selected], as_of)
     plans = {c.id: stages.company_versions(c, graded[c.id]) for c in selected}
-    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
+    texts = [f"{c.id}|{dkey}|{plans[c.id][dkey][0]}|{plans[c.id][dkey][1]}|{levels}" for c in selected for dkey, _, _, levels in graded[c.id] if dkey in plans[c.id]]
     if as_of is not None:
         for c in selected:
             if not plans[c.id]:

@@ -24,14 +24,19 @@ def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, s
     from ..publish.scores import scores_json
     from ..scoring import score_all
 
+    from ..timeline.assessments import shown
+
     rows, results = assessment_rows(store, assessment_id, runner=runner, store_url=store_url)
     with store.session() as s:
         a = s.get(Assessment, assessment_id)
         meth = methodology_mod.load(a.methodology)
         index = a.index
+        shows = shown(a)
+    rows = [{**r, "AsOf": shows["day"]} for r in rows]
     scores = score_all(meth, results)
     sj = scores_json(scores, meth, index=index)
-    sj["assessment"] = {"id": assessment_id, "model": model_version_of(store, assessment_id)}
+    sj["assessment"] = {"id": assessment_id, "model": model_version_of(store, assessment_id), "as_of": shows["as_of"], "day": shows["day"],
+                        "shows": shows["text"]}
     files = {
         "element-scores.csv": out / "element-scores.csv",
         "scores.json": out / "scores.json",

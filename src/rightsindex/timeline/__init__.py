@@ -5,6 +5,9 @@
                        an answer moves only where the passages it rests on changed
 - ``earlier_edition``  an earlier edition's answers of ours (``--prior`` with our own CSV) and
                        the texts they were graded on, as the base of re-grading
+- ``assessments``      which assessment speaks for what: the day it shows, the default one
+                       (latest of the current versions), the one for a date (by the versions
+                       in force), the one before it
 - ``compare``          two assessments (ids or dates): the elements that moved, which way, the
                        versions on both sides and the passage diff behind it; RDR's year-on-year CSV
 - ``history``          dates versions came into force; score series over several assessments
@@ -15,15 +18,15 @@ The versions in force on a date are ``corpus.versions.version_in_force``; gradin
 and a watch pass are orchestrations (``run.dates``, ``run.watch``).
 """
 
-from .compare import (
-    CompareError,
-    Comparison,
-    Move,
+from .assessments import (
+    AssessmentError,
     assessment_day,
+    default_assessment,
     previous_assessment,
     resolve_assessment,
-    yoy_csv,
+    shown,
 )
+from .compare import CompareError, Comparison, Move, yoy_csv
 from .earlier_edition import prior_base, prior_stores, read_prior_answers
 from .feed import change_dict, recent_changes
 from .history import HistoryError, company_series, parse_dates, series, version_dates
@@ -32,6 +35,7 @@ from .watch import WatchError, parse_interval, previous_pass, record_moves
 
 __all__ = [
     "RESTS_ON",
+    "AssessmentError",
     "CompareError",
     "Comparison",
     "HistoryError",
@@ -41,6 +45,7 @@ __all__ = [
     "assessment_day",
     "change_dict",
     "company_series",
+    "default_assessment",
     "find_base",
     "parse_dates",
     "parse_interval",
@@ -53,6 +58,7 @@ __all__ = [
     "record_moves",
     "resolve_assessment",
     "series",
+    "shown",
     "substance",
     "version_dates",
     "yoy_csv",

@@ -5,16 +5,17 @@ both sides and the passage-level diff that caused it; written in RDR's year-on-y
     cmp.moved                                            # the elements that moved
     yoy_csv(cmp)                                         # RDR's year-on-year CSV (+ our columns)
 
-An assessment is named by its id, or by a date: the assessment that graded the versions in force
-that day (``assess --as-of DATE``), else the latest finished assessment made on or before it.
+An assessment is named by its id, or by a date: the as-of assessment of that date, else the one whose
+graded versions were those in force that day (``timeline.assessments.resolve_assessment``). Two
+dates on which the same versions were in force name the same assessment: nothing moved.
 
-The explanation of a move is read off the texts, not off the run that produced it: the passages
-the earlier answer rested on (its first ``regrade.RESTS_ON`` evidence units) that the later
-versions no longer hold, and the passages leading the later answer's evidence that the earlier
-versions did not hold. Each is matched to its entry in the document's passage diff
-(``corpus.versions.diff_versions``), so the output shows what was added, removed or re-worded,
-in which document, between which versions. A move with no such passage (an analyst's decision,
-another model) says so.
+The explanation of a move is read off the texts, not off the run that produced it (``explain``):
+the passage the move rests on (the first one the answer that gained, or lost, credit cites),
+what became of it in the passage diff (``corpus.versions.diff_versions``), and the version that
+made that change — or, when that passage did not change the way the move goes, that the move is
+the grader's reading (or an analyst's decision), with what changed nearby. ``Move.diff`` lists
+that passage's diff first, then the other passages either answer rests on (its first
+``regrade.RESTS_ON`` evidence units) that one side holds and the other does not.
 
 RDR's year-on-year file (``2020-yoy-vs-2019-elements.csv``) has the columns ``YOY_COLUMNS``:
 ``SameAsPrevious`` is ``Yes``, ``No`` or empty (not comparable: the element or level is new), and
@@ -28,16 +29,19 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from .. import methodology as methodology_mod
-from .regrade import RESTS_ON, Side, plain, substance
+from .assessments import AssessmentError, label, previous_assessment, resolve_assessment
+from .explain import Texts, because, summary, sentence, turn
+from .explain import direction as move_direction
+from .regrade import RESTS_ON, Side
+from .text import plain, substance
 from ..scoring import element_score
 from ..store import Store
-from ..store.models import Assessment, CompanyRun, Version
+from ..store.models import Assessment
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -56,61 +60,8 @@ YOY_COLUMNS = ("Index", "PrevIndex", "CompanySheet", "ElementLabel", "Element", 
 EXTRA_COLUMNS = ("PreviousResult", "Result", "Direction", "PreviousVersions", "Versions", "Diff")
 
 
-class CompareError(ValueError):
+class CompareError(AssessmentError):
     pass
-
-
-# -- naming assessments ----------------------------------------------------------------------------------
-
-
-def assessment_day(a: Assessment) -> date:
-    """The day an assessment speaks for: its as-of date, else the day it was made."""
-    if a.as_of is not None:
-        return a.as_of
-    c = a.created_at
-    return c.date() if isinstance(c, datetime) else date.fromisoformat(str(c)[:10])
-
-
-def resolve_assessment(session, ref: str | int) -> Assessment:
-    """An assessment by id, or by date (see the module's notes)."""
-    text = str(ref).strip()
-    if text.isdigit():
-        a = session.get(Assessment, int(text))
-        if a is None:
-            raise CompareError(f"no assessment {text}")
-        return a
-    try:
-        when = date.fromisoformat(text)
-    except ValueError:
-        raise CompareError(f"{text!r}: give an assessment id or a date (YYYY-MM-DD)") from None
-    graded = select(CompanyRun.assessment_id)
-    a = session.scalars(
-        select(Assessment).where(Assessment.as_of == when, Assessment.id.in_(graded)).order_by(Assessment.id.desc())
-    ).first()
-    if a is not None:
-        return a
-    done = [x for x in session.scalars(select(Assessment).where(Assessment.status == "done", Assessment.id.in_(graded))) if assessment_day(x) <= when]
-    if not done:
-        raise CompareError(f"no assessment graded the policies in force on {when.isoformat()} (run `rightsindex assess … --as-of {when.isoformat()}`)")
-    return max(done, key=lambda x: (assessment_day(x), x.id))
-
-
-def previous_assessment(session, a: Assessment, company_key: str) -> Assessment | None:
-    """The assessment (same methodology) that graded this company last before ``a``: by the day
-    each speaks for (its as-of date, else the day it was made), then by id."""
-    q = (
-        select(Assessment)
-        .join(CompanyRun, CompanyRun.assessment_id == Assessment.id)
-        .where(CompanyRun.company_key == company_key, Assessment.id != a.id, Assessment.methodology == a.methodology)
-    )
-    here = (assessment_day(a), a.id)
-    earlier = [x for x in session.scalars(q) if (assessment_day(x), x.id) < here]
-    return max(earlier, key=lambda x: (assessment_day(x), x.id), default=None)
-
-
-def label(a: Assessment) -> str:
-    """How an assessment is named in RDR's Index / PrevIndex columns: its as-of date, else its edition."""
-    return a.as_of.isoformat() if a.as_of is not None else (a.index or f"#{a.id}")
 
 
 # -- moves -----------------------------------------------------------------------------------------------
@@ -141,6 +92,7 @@ class Move:
     diff: list[dict] = field(default_factory=list)  # passage-level diff entries behind the move
     comment: str = ""
     reviewed: tuple[bool, bool] = (False, False)
+    because: dict = field(default_factory=dict)  # explain.summary: what moved it (the text, or the grader's reading)
 
     @property
     def moved(self) -> bool:
@@ -152,6 +104,7 @@ class Move:
             "indicator": self.indicator, "before": self.before, "after": self.after, "direction": self.direction,
             "before_versions": self.before_versions, "after_versions": self.after_versions, "diff": self.diff,
             "comment": self.comment, "reviewed": {"before": self.reviewed[0], "after": self.reviewed[1]},
+            "because": self.because,
         }
 
 
@@ -178,15 +131,6 @@ def _info(a: Assessment) -> dict:
     }
 
 
-def _direction(before: str, after: str, rev: bool) -> str:
-    if before == after:
-        return "same"
-    s0, s1 = element_score(before, rev), element_score(after, rev)
-    if s0 is None or s1 is None or s0 == s1:
-        return "changed"
-    return "improved" if s1 > s0 else "declined"
-
-
 def _evidence(row: dict) -> list[dict]:
     try:
         return json.loads(row.get("Evidence") or "[]")
@@ -205,74 +149,64 @@ def _cited_versions(items: list[dict], side: Side) -> list[dict]:
     return out
 
 
-class _Diffs:
-    """Passage diffs between two versions, computed once per pair."""
+class _Between:
+    """The assessments graded between two (``assessments.graded_between``) and their answers: the
+    two consecutive gradings between which an answer took its later value for good, when grades
+    say it more closely than the two ends."""
 
-    def __init__(self, session):
-        self.session = session
-        self.cache: dict[tuple[int, int], list] = {}
+    def __init__(self, session, a_id: int, b_id: int):
+        self.session, self.a_id, self.b_id = session, a_id, b_id
+        self._runs: dict[str, tuple[list[tuple[int, dict]], dict]] = {}
 
-    def entries(self, old_id: int, new_id: int) -> list:
-        from ..corpus.versions import diff_versions
+    def _of(self, company: str):
+        if company not in self._runs:
+            from sqlalchemy import select
 
-        key = (old_id, new_id)
-        if key not in self.cache:
-            old, new = self.session.get(Version, old_id), self.session.get(Version, new_id)
-            self.cache[key] = [e for e in diff_versions(old, new).entries if e.status != "unchanged"]
-        return self.cache[key]
+            from ..store.models import Judgment
+            from .assessments import graded_between
+
+            s = self.session
+            runs = graded_between(s, s.get(Assessment, self.a_id), s.get(Assessment, self.b_id), company)
+            results = {}
+            if runs:
+                q = select(Judgment.run_id, Judgment.level, Judgment.element, Judgment.result).where(Judgment.run_id.in_([r.id for r in runs]))
+                results = {(rid, lv, el): res for rid, lv, el, res in s.execute(q)}
+            self._runs[company] = ([(r.id, {k: int(v) for k, v in ((r.meta or {}).get("versions") or {}).items()}) for r in runs], results)
+        return self._runs[company]
+
+    def step(self, company: str, level: str, element: str, after: str | None):
+        """``None`` when no grading in between says more; else ``(earlier, later)``, each ``None``
+        (an end of the comparison) or ``(result, evidence, versions)`` of a grading in between."""
+        runs, results = self._of(company)
+        if not runs:
+            return None
+        k = len(runs)
+        while k > 0 and results.get((runs[k - 1][0], level, element)) == after:
+            k -= 1
+        earlier, later = (runs[k - 1] if k > 0 else None), (runs[k] if k < len(runs) else None)
+        if earlier is None and later is None:
+            return None
+
+        def load(run):
+            if run is None:
+                return None
+            from ..store.models import Judgment
+
+            j = self.session.query(Judgment).filter_by(run_id=run[0], level=level, element=element).first()
+            return (j.result, list(j.evidence or []), run[1]) if j is not None else None
+
+        return load(earlier), load(later)
 
 
-def _overlap(entry_text: str, item_text: str) -> int:
-    """How much of a cited text a diff entry's passage covers (0: unrelated). A passage inside a
-    cited list counts when it is not a mere fragment (a heading, a label)."""
-    se, si = substance(entry_text), substance(item_text)
-    if not se or not si:
-        return 0
-    if si in se:
-        return len(si)
-    if se in si and len(se) >= min(40, len(si)):
-        return len(se)
-    return 0
-
-
-def _diff_for(items: list[dict], side: str, old: Side, new: Side, diffs: _Diffs) -> list[dict]:
-    """The diff entries behind passages that one side holds and the other does not."""
-    out = []
-    for e in items:
-        key = e.get("path", "")
-        o, n = old.docs.get(key), new.docs.get(key)
-        base = {"document": key, "title": (n or o).title if (n or o) else key,
-                "from": {"version": o.seq, "date": o.when.isoformat()} if o else None,
-                "to": {"version": n.seq, "date": n.when.isoformat()} if n else None}
-        base["side"] = side
-        if o is None or n is None:
-            out.append({**base, "status": "added" if o is None else "removed",
-                        "old": e.get("text") if side == "old" else None, "new": e.get("text") if side == "new" else None, "inline": []})
-            continue
-        scored = []
-        for entry in diffs.entries(o.version_id, n.version_id):
-            text = entry.old if side == "old" else entry.new
-            size = _overlap(text.text, e.get("text", "")) if text is not None else 0
-            if size:
-                scored.append((size, entry))
-        scored.sort(key=lambda x: -x[0])
-        found = [
-            {**base, "status": entry.status, "old": entry.old.text if entry.old else None,
-             "new": entry.new.text if entry.new else None, "inline": [[op, t] for op, t in entry.inline]}
-            for _, entry in scored[:3]
-        ]
-        if not found:  # a list cited whole, or text that moved across passages: show the cited text
-            found.append({**base, "status": "removed" if side == "old" else "added",
-                          "old": e.get("text") if side == "old" else None, "new": e.get("text") if side == "new" else None, "inline": []})
-        out.extend(found)
-    # one entry per passage diff
-    unique, seen = [], set()
-    for d in out:
+def _unique(entries: list[dict]) -> list[dict]:
+    """One entry per passage diff, in order."""
+    out, seen = [], set()
+    for d in entries:
         k = (d["document"], d["status"], substance(d["old"] or ""), substance(d["new"] or ""))
         if k not in seen:
             seen.add(k)
-            unique.append(d)
-    return unique
+            out.append(d)
+    return out
 
 
 def excerpt(entry: dict, n: int = 300) -> str:
@@ -301,13 +235,8 @@ def excerpt(entry: dict, n: int = 300) -> str:
     return f"{entry['title']}: removed: {cut(entry.get('old') or '')}"
 
 
-def _when(d: dict) -> str:
-    to = d.get("to") or d.get("from") or {}
-    return f"the {to.get('date')} update of the {d['title']} (version {to.get('version')})" if to else f"a change to the {d['title']}"
-
-
-def comment_for(m: Move, rev: bool) -> str:
-    """RDR's year-on-year sentence, generated from the move and its diff."""
+def comment_for(m: Move, rev: bool, why: dict | None = None, models_differ: bool = False) -> str:
+    """RDR's year-on-year sentence, generated from the move and why it happened (``explain``)."""
     if m.direction == "same":
         return "No change."
     if m.direction == "new":
@@ -320,39 +249,14 @@ def comment_for(m: Move, rev: bool) -> str:
     else:
         kind = "an improvement" if m.direction == "improved" else "a decline"
         head = f"This is {kind} to {a} from {b}"
-    if m.reviewed[1] and not m.diff:
+    if m.reviewed[1] and (why is None or why["kind"] != "text"):
         return head + ", following an analyst's decision."
-    # an improvement is told by what the later answer cites, a decline by what the earlier one cited
-    sides = ("new", "old") if m.direction != "declined" else ("old", "new")
-    for side in sides:
-        d = next((x for x in m.diff if x.get("side") == side), None)
-        if d is None:
-            continue
-        if d["status"] == "added":
-            return head + f" after {_when(d)} added: “{_short(d['new'])}”."
-        if d["status"] == "removed":
-            return head + f" after {_when(d)} removed: “{_short(d.get('old') or '')}”."
-        return head + f" after {_when(d)} {_reworded(d)}."
-    return head + ", with no change to the passages either answer cites (the grading itself differs: see the models of both assessments)."
-
-
-def _reworded(d: dict) -> str:
-    """What a change inside a passage did, in words: the words added and removed, and where."""
-    added = " … ".join(t for t in (" ".join(plain(x).split()) for op, x in d.get("inline") or [] if op > 0) if t)
-    removed = " … ".join(t for t in (" ".join(plain(x).split()) for op, x in d.get("inline") or [] if op < 0) if t)
-    where = _short(d.get("new") or d.get("old") or "", 90)
-    if added and not removed:
-        return f"added to “{where}”: “{_short(added, 200)}”"
-    if removed and not added:
-        return f"removed from “{where}”: “{_short(removed, 200)}”"
-    if added and removed:
-        return f"changed “{_short(removed, 120)}” to “{_short(added, 120)}” in “{where}”"
-    return f"reworded “{where}”"
-
-
-def _short(text: str, n: int = 240) -> str:
-    t = plain(text)
-    return t if len(t) <= n else t[: n - 1].rstrip() + "…"
+    if why is None:
+        return head + "."
+    out = head + sentence(why)
+    if why["kind"] != "text" and models_differ:
+        out = out[:-1] + " (the two assessments were graded with different models)."
+    return out
 
 
 def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list[str] | None = None,
@@ -362,12 +266,19 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
     from ..review.results import element_rows
 
     with store.session() as s:
-        a, b = resolve_assessment(s, ref_a), resolve_assessment(s, ref_b)
+        try:
+            a, b = resolve_assessment(s, ref_a), resolve_assessment(s, ref_b)
+        except AssessmentError as exc:
+            raise CompareError(str(exc)) from None
         info_a, info_b = _info(a), _info(b)
         runs_a = {r.company_key: dict(r.meta or {}).get("versions", {}) for r in a.runs}
         runs_b = {r.company_key: dict(r.meta or {}).get("versions", {}) for r in b.runs}
     if info_a["id"] == info_b["id"]:
-        raise CompareError(f"both name assessment {info_a['id']}")
+        if str(ref_a).strip().isdigit() and str(ref_b).strip().isdigit():
+            raise CompareError(f"both name assessment {info_a['id']}")
+        # two dates (or a date and its assessment): the same versions were in force, nothing moved
+        info_a = {**info_a, "label": str(ref_a).strip() if not str(ref_a).strip().isdigit() else info_a["label"]}
+        info_b = {**info_b, "label": str(ref_b).strip() if not str(ref_b).strip().isdigit() else info_b["label"]}
     rows_a, rows_b = rows if rows is not None else (element_rows(store, info_a["id"])[0], element_rows(store, info_b["id"])[0])
     meth_b = methodology_mod.load(info_b["methodology"])
     meth_a = meth_b if info_a["methodology"] == info_b["methodology"] else methodology_mod.load(info_a["methodology"])
@@ -375,7 +286,8 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
     by_a = {key(r): r for r in rows_a}
     items: list[Move] = []
     with store.session() as s:
-        diffs = _Diffs(s)
+        texts = Texts(s)
+        graded = _Between(s, info_a["id"], info_b["id"])
         sides: dict[str, tuple[Side, Side]] = {}
         order = [key(r) for r in rows_b] + [k for k in (key(r) for r in rows_a) if k not in {key(r) for r in rows_b}]
         by_b = {key(r): r for r in rows_b}
@@ -396,7 +308,7 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
             elif after is None:
                 direction = "gone"
             else:
-                direction = _direction(before, after, rev)
+                direction = move_direction(before, after, rev)
             if company not in sides:
                 sides[company] = (
                     Side.load(s, {kk: int(v) for kk, v in runs_a.get(company, {}).items()}),
@@ -413,10 +325,28 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
             if m.moved:
                 m.before_versions = _cited_versions(ev_a, old)
                 m.after_versions = _cited_versions(ev_b, new)
+                # where the answer took its later value for good: between the two ends, or between two
+                # gradings in between them (an as-of series, earlier passes of watch)
+                b0, e0, o0, b1, e1, n1 = before, ev_a, old, after, ev_b, new
+                step = graded.step(company, level, element, after)
+                if step is not None:
+                    first, last = step
+                    if first is not None and first[0] not in (None, "NA"):
+                        b0, e0, o0 = first[0], first[1], Side.load(s, first[2])
+                    if last is not None:
+                        b1, e1, n1 = last[0], last[1], Side.load(s, last[2])
+                why = because(texts, before=b0, after=b1, direction=move_direction(b0, b1, rev) if b0 != b1 else direction,
+                              old_items=e0, new_items=e1, old=o0, new=n1, reversed_scoring=rev, depth=RESTS_ON)
+                m.because = summary(why)
+                # the passages behind the move: the one it rests on first, then the others either answer
+                # rests on that one side holds and the other does not
                 removed = [e for e in ev_a[:RESTS_ON] if not new.holds(e.get("path", ""), e.get("text", ""), same_as=old)]
                 added = [e for e in ev_b[:RESTS_ON] if not old.holds(e.get("path", ""), e.get("text", ""), same_as=new)]
-                m.diff = _diff_for(removed, "old", old, new, diffs) + _diff_for(added, "new", old, new, diffs)
-            m.comment = comment_for(m, rev)
+                turns = [why["turn"], why["nearby"]] + [turn(texts, e, "old", old, new) for e in removed] + [turn(texts, e, "new", old, new) for e in added]
+                m.diff = _unique([d for t in turns if t is not None for d in t["entries"]])
+                m.comment = comment_for(m, rev, why, info_a["model"] != info_b["model"])
+            else:
+                m.comment = comment_for(m, rev)
             items.append(m)
     return Comparison(info_a, info_b, items)
 

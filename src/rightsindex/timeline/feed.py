@@ -53,4 +53,5 @@ def change_dict(c: GradeChange) -> dict:
         "before_versions": detail.get("before_versions", []),
         "after_versions": detail.get("after_versions", []),
         "diff": detail.get("diff", []),
+        "because": detail.get("because", {}),
     }

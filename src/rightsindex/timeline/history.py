@@ -67,8 +67,8 @@ def _round(v):
 
 def series(store, assessments: dict[date, int] | Iterable[int]) -> dict:
     """Scores per company over the given assessments (analysts' decisions applied), in the shape of
-    ``history.json``. ``assessments``: {date: id}, or ids (dated by ``timeline.compare.assessment_day``)."""
-    from .compare import assessment_day
+    ``history.json``. ``assessments``: {date: id}, or ids (dated by ``timeline.assessments.assessment_day``)."""
+    from .assessments import assessment_day
     from ..review.results import element_rows
     from ..scoring import score_all
     from ..store.models import Assessment
@@ -119,7 +119,7 @@ def company_series(store, company: str, methodology: str, *, limit: int = 60) ->
     draw the company's score over time at page speed."""
     from sqlalchemy import select
 
-    from .compare import assessment_day
+    from .assessments import assessment_day
     from ..review import final_decisions
     from ..scoring import ElementResult, score_company
     from ..store.models import Assessment, Company, CompanyRun, Judgment

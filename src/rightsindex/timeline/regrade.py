@@ -3,15 +3,20 @@
 A company is graded again when one of its documents gains a version (or when ``assess --as-of``
 picks other versions). Every element is graded afresh (``evidence.grade_company``), then each
 fresh judgment is set against the company's *base*: its judgment of the same element in the
-closest earlier run with the same model, methodology, services and prior (``find_base``).
+closest earlier run with the same model, methodology, services and prior (``find_base``: the
+most documents with the same text, so a text that comes back after a revert has the run that
+graded it as its base).
 
 - **Kept.** Nothing the base answer rested on has gone (its first ``RESTS_ON`` evidence units
   are all still in the new versions), and nothing new leads the fresh evidence (its first
   ``RESTS_ON`` units were all in the base's versions): the base answer stands exactly as it was
-  (result, confidence, comment), its evidence pointed at the same text in the new versions.
+  (result, confidence, comment), its evidence pointed at the same text in the new versions
+  with what was read in it (relevance, the judge's support).
 - **Re-graded.** Otherwise the fresh judgment stands, and says why: which passage the previous
   answer cited was removed or changed, or which new passage now leads the evidence, in which
-  document version. When the answer moved, that reason opens its comment.
+  document version (the one that made the change). When the answer moved, the reason is the
+  move's (``explain``): the passage it rests on and the version that changed it, or that the
+  move is the grader's reading; it opens the comment.
 
 Extraction-only versions are transparent: a version that only re-reads the same raw bytes (a
 changed extractor) or that its source marks as an extraction change (OTA's "Refilter" commits,
@@ -26,24 +31,23 @@ re-worded sentence is seen.
 A judgment is thereby a deterministic function of its inputs: the element, the level, the model
 and the text of the passages it reads. Each stored judgment carries a ``fingerprint`` of those
 inputs and a ``change`` record (``{"status": "kept" | "regraded", "base": id, "reason", "removed",
-"added"}``). Analysts' decisions are never touched here; ``review.flag_stale_decisions`` flags
+"added"}``, and for a moved answer ``because``: ``explain.summary``). Analysts' decisions are never touched here; ``review.flag_stale_decisions`` flags
 them "needs re-review" when their passages change.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..store.models import CompanyRun, Document, Judgment, Version
+from ..corpus.versions import in_force_date
+from .text import plain, quote, substance
 
 __all__ = [
     "RESTS_ON",
@@ -56,26 +60,6 @@ __all__ = [
 ]
 
 RESTS_ON = 3  # an answer rests on its first three evidence units (the passages it cites first)
-
-_LINK = re.compile(r"!?\[([^\]\n]{0,500})\]\([^)\s]{0,2000}(?:\s+\"[^\"]{0,200}\")?\)")
-_TAG = re.compile(r"<[^<>\n]{0,200}>")
-_URL = re.compile(r"https?://\S+")
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=65536)
-def substance(text: str) -> str:
-    """The words of a text, case-folded and run together: what a change must touch to count.
-
-    Drops Markdown link targets (keeps the link text), HTML tags, bare URLs, whitespace, markup and
-    punctuation; NFKC folds full-width and compatibility forms (works for Chinese, whose
-    characters are words here)."""
-    t = unicodedata.normalize("NFKC", text or "")
-    t = _LINK.sub(r" \1 ", t)
-    t = _TAG.sub(" ", t)
-    t = _URL.sub(" ", t)
-    return _NON_WORD.sub("", t.casefold())
-
 
 def _digest(*parts: str) -> str:
     h = hashlib.sha256()
@@ -104,25 +88,19 @@ class DocVersion:
     when: date
 
 
-def extraction_only(version: Version, before: Version) -> bool:
-    """Whether ``version`` differs from the one before it only by extraction: the same raw bytes
-    read again (a changed extractor), or a version its source marks as an extraction change
-    (Open Terms Archive's "Refilter" / "Apply technical or declaration upgrade")."""
-    if version.raw_sha256 and version.raw_sha256 == before.raw_sha256:
-        return True
-    return (version.meta or {}).get("event") == "extraction"
-
-
 def same_document_text(session: Session, a: int, b: int) -> bool:
-    """Whether two versions of a document differ only by extraction: every version from the earlier
-    to the later (by date) is an extraction-only change of the one before it."""
-    from ..corpus.versions import order_key
+    """Whether two versions of a document hold the same text: the same normalised text (a revert
+    brings an earlier text back), or every version from the earlier to the later (by date) is an
+    extraction-only change of the one before it."""
+    from ..corpus.versions import extraction_only, order_key
 
     if a == b:
         return True
     va, vb = session.get(Version, a), session.get(Version, b)
     if va is None or vb is None or va.document_id != vb.document_id:
         return False
+    if va.text_sha256 == vb.text_sha256:
+        return True
     from sqlalchemy.orm import load_only
 
     chain = sorted(
@@ -148,8 +126,8 @@ class Side:
     _same: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
 
     def same_text(self, key: str, other: "Side") -> bool:
-        """Whether both sides hold the same text of document ``key`` (the same version, or versions
-        that differ only by extraction)."""
+        """Whether both sides hold the same text of document ``key`` (the same version, a version
+        with the same text, or versions that differ only by extraction)."""
         a, b = self.version_id(key), other.version_id(key)
         if a is None or b is None:
             return False
@@ -223,19 +201,26 @@ def lineage(*parts: str) -> str:
 
 
 def find_base(session: Session, company_key: str, line: str, versions: dict[str, int], *, limit: int = 200) -> CompanyRun | None:
-    """The earlier run of the company with the same lineage whose document versions are closest to
-    ``versions`` (most documents at the same version, then the most recent); None if there is none."""
+    """The earlier run of the company with the same lineage whose document texts are closest to
+    ``versions`` (most documents with the same text — the same version, or another version with
+    the same text, as after a revert — then the most recent); None if there is none."""
+    runs = [
+        (run, {k: int(v) for k, v in ((run.meta or {}).get("versions") or {}).items()})
+        for run in session.scalars(
+            select(CompanyRun).where(CompanyRun.company_key == company_key).order_by(CompanyRun.id.desc()).limit(limit)
+        )
+        if (run.meta or {}).get("lineage") == line
+    ]
+    ids = set(versions.values()) | {v for _, used in runs for v in used.values()}
+    text_of = dict(session.execute(select(Version.id, Version.text_sha256).where(Version.id.in_(ids))).all()) if ids else {}
+
+    def same_text(a: int, b: int) -> bool:
+        return a == b or (text_of.get(a) is not None and text_of.get(a) == text_of.get(b))
+
     best, best_key = None, None
-    runs = session.scalars(
-        select(CompanyRun).where(CompanyRun.company_key == company_key).order_by(CompanyRun.id.desc()).limit(limit)
-    )
-    for run in runs:
-        meta = run.meta or {}
-        if meta.get("lineage") != line:
-            continue
-        used = {k: int(v) for k, v in (meta.get("versions") or {}).items()}
-        same = sum(1 for k, v in versions.items() if used.get(k) == v)
-        differ = len(set(used) ^ set(versions)) + sum(1 for k, v in versions.items() if k in used and used[k] != v)
+    for run, used in runs:
+        same = sum(1 for k, v in versions.items() if k in used and same_text(used[k], v))
+        differ = len(set(used) ^ set(versions)) + sum(1 for k, v in versions.items() if k in used and not same_text(used[k], v))
         key = (same - differ, run.id)
         if best_key is None or key > best_key:
             best, best_key = run, key
@@ -251,39 +236,33 @@ def _fields(j: Any) -> dict:
     return {f: getattr(j, f) for f in _FIELDS}
 
 
-_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|\\(?=[.\-*_#>()\[\]!+`|])")
-
-
-def plain(text: str) -> str:
-    """Policy text for quoting in a sentence: link targets, emphasis marks and tags dropped."""
-    t = _LINK.sub(r"\1", text or "")
-    t = _TAG.sub(" ", t)
-    return " ".join(_EMPHASIS.sub("", t).replace("|", " ").split())
-
-
-def _quote(text: str, n: int = 220) -> str:
-    t = plain(text)
-    return "“" + (t if len(t) <= n else t[: n - 1].rstrip() + "…") + "”"
-
-
 def describe_doc(d: DocVersion | None, fallback: str) -> str:
     if d is None:
         return fallback
     return f"{d.title} (version {d.seq}, {d.when.isoformat()})"
 
 
-def reason(removed: list[dict], added: list[dict], old: Side, new: Side) -> str:
-    """Why an element was re-graded, in words, naming documents, versions and passages."""
+def reason(removed: list[dict], added: list[dict], old: Side, new: Side, texts=None) -> str:
+    """Why an element was re-graded, in words, naming documents, passages and the version that
+    changed each (``explain.Texts.turning``: the one from which it is gone or there, not merely the
+    newest)."""
     parts = []
+
+    def where(e: dict, appeared: bool) -> str:
+        key = e.get("path", "")
+        o, n = old.docs.get(key), new.docs.get(key)
+        if texts is None or o is None or n is None:
+            return describe_doc(n, key)
+        v = texts.turning(o.version_id, n.version_id, e.get("text", ""), appeared=appeared)
+        return describe_doc(DocVersion(key, n.title, v.id, v.seq, in_force_date(v)) if v is not None else n, key)
+
     if removed:
         e = removed[0]
-        where = describe_doc(new.docs.get(e.get("path", "")), e.get("path", ""))
         verb = "no longer contains" if e.get("path") in new.docs else "is no longer among the documents, and with it"
-        parts.append(f"{where} {verb} the passage the previous answer cited: {_quote(e.get('text', ''))}")
+        parts.append(f"{where(e, False)} {verb} the passage the previous answer cited: {quote(e.get('text', ''))}")
     if added:
         e = added[0]
-        where = describe_doc(new.docs.get(e.get("path", "")), e.get("path", ""))
-        parts.append(f"{where} adds: {_quote(e.get('text', ''))}")
+        parts.append(f"{where(e, True)} adds: {quote(e.get('text', ''))}")
     more = len(removed) + len(added) - len(parts)
     return "; ".join(parts) + (f" (and {more} more passage{'s' if more != 1 else ''})" if more > 0 else "") + "."
 
@@ -357,8 +336,20 @@ class _Remap:
                 self._index = self._build()
             needle = substance(e.get("text", ""))
             hit = self._index.get((e.get("path", ""), needle)) or (self._span(e.get("path", ""), needle) if needle else None)
-            out.append({**hit, "score": e.get("score")} if hit else e)
+            out.append(_kept_reading(e, hit) if hit else e)
         return out
+
+
+_READING = ("score", "support", "judged", "basis")  # what the ranker and the judge said of a cited unit
+
+
+def _kept_reading(old: dict, new: dict) -> dict:
+    """A kept evidence item pointed at the new version: where it is now (``new``), what was read in
+    it before (relevance, support, the judge's classes; the window only where the text is the same)."""
+    item = {**new, **{k: old[k] for k in _READING if k in old}}
+    if "window" in old and new.get("text") == old.get("text"):
+        item["window"] = old["window"]
+    return item
 
 
 def regrade(
@@ -370,13 +361,20 @@ def regrade(
     model: str,
     cp=None,
     rests_on: int = RESTS_ON,
+    reversed_elements: frozenset[str] | set[str] = frozenset(),
 ) -> list[dict]:
     """The judgments to store for the new versions: per element the base judgment kept or the fresh
     one with its reason (see the module's notes). ``fresh``: ``evidence.Judgment``s of the new
     versions; ``base``: stored judgments of the base run; ``cp``: the new versions' passages, to
-    point kept evidence at them. Returns dicts of ``store.models.Judgment`` fields."""
+    point kept evidence at them; ``reversed_elements``: the methodology's reversed elements (which
+    way a move goes). A moved answer says why (``explain``): the version and passage that moved
+    it, or that the move is the grader's reading. Returns dicts of ``store.models.Judgment`` fields."""
+    from .explain import Texts, because, direction, summary
+    from .explain import reason as why_moved
+
     by_key = {(b.level, b.element): b for b in base}
     remap = _Remap(cp, new)
+    texts = Texts(new._session) if getattr(new, "_session", None) is not None else None
     out: list[dict] = []
     for f in fresh:
         row = _fields(f)
@@ -409,12 +407,19 @@ def regrade(
                 kept["change"] = {"status": "kept", "base": None, "prior": True}
             out.append(kept)
             continue
-        why = reason(removed, added, old, new)
+        moved = None
+        if f.result != b.result and texts is not None:
+            moved = because(texts, before=b.result, after=f.result, direction=direction(b.result, f.result, f.element in reversed_elements),
+                            old_items=list(b.evidence or []), new_items=list(f.evidence or []), old=old, new=new,
+                            reversed_scoring=f.element in reversed_elements, depth=rests_on)
+        why = why_moved(moved) if moved is not None else reason(removed, added, old, new, texts)
         row["fingerprint"] = fingerprint(model, f.level, f.element, f.evidence)
         row["change"] = {
             "status": "regraded", "base": b.id, "reason": why, "before": b.result,
             "removed": [_slim(e) for e in removed], "added": [_slim(e) for e in added],
         }
+        if moved is not None:
+            row["change"]["because"] = summary(moved)
         if f.result != b.result:
             row["comment"] = f"Re-graded ({b.result} → {f.result}): {why}" + (f" {f.comment}" if f.comment else "")
         out.append(row)

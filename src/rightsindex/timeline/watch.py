@@ -76,7 +76,7 @@ def record_moves(store: Store, previous_id: int, assessment_id: int, manifest_pa
                 company_key=m.company, level=m.level, element=m.element, before=m.before or "NA", after=m.after or "NA",
                 direction=m.direction, document=doc, comment=m.comment, excerpt="\n".join(excerpt(d) for d in m.diff),
                 detail={"label": m.element_label, "indicator": m.indicator, "before_versions": m.before_versions,
-                        "after_versions": m.after_versions, "diff": m.diff, "from": cmp.a, "to": cmp.b},
+                        "after_versions": m.after_versions, "diff": m.diff, "because": m.because, "from": cmp.a, "to": cmp.b},
             )
             s.add(g)
             s.flush()

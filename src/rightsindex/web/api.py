@@ -10,16 +10,19 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from .. import review
 from ..methodology import MethodologyError, normalise_element_id
+from ..corpus.diff import DiffTooLarge
 from ..corpus.versions import current_versions
 from ..publish.scores import scores_json
 from ..review import queue as review_queue
 from ..store.models import Version
 from .data import NotFound, row_evidence, version_date
+from .diffs import busy_as_503
 from .render import require_analyst, require_viewer
 from .security import DbInt
 
@@ -33,6 +36,8 @@ class AssessmentOut(BaseModel):
     finished_at: str | None
     model_version: str
     companies: list[str]
+    as_of: str | None = Field(None, description="the date whose policies an as-of assessment graded; null: the versions current when it ran")
+    shows: str = Field("", description="which policies it shows, in words")
 
 
 class ReviewActionIn(BaseModel):
@@ -49,8 +54,14 @@ def _iso(v) -> str | None:
     return v.isoformat() if v is not None else None
 
 
+def _shown(data, assessment_id: int) -> dict:
+    """``as_of`` and ``shows``: which policies an assessment shows (``timeline.assessments.shown``)."""
+    sh = data.shows(assessment_id) or {}
+    return {"as_of": sh.get("as_of"), "shows": sh.get("text", "")}
+
+
 def _evidence_out(items: list[dict]) -> list[dict]:
-    keys = ("path", "version", "version_id", "passage_id", "passage_ids", "start", "end", "heading", "text", "score")
+    keys = ("path", "version", "version_id", "passage_id", "passage_ids", "start", "end", "heading", "text", "score", "support")
     return [{k: e.get(k) for k in keys if k in e} for e in items]
 
 
@@ -62,7 +73,9 @@ def router(ctx) -> APIRouter:
     def assessments(request: Request):
         require_viewer(ctx, request)
         with store.session() as s:
-            return [{**a, "created_at": _iso(a["created_at"]), "finished_at": _iso(a["finished_at"])} for a in data.assessments(s)]
+            return [{**{k: v for k, v in a.items() if k != "policies"}, "created_at": _iso(a["created_at"]),
+                     "finished_at": _iso(a["finished_at"]), "as_of": _iso(a["as_of"])}
+                    for a in data.assessments(s)]
 
     @r.get("/assessments/{assessment_id}/scores", summary="Scores of an assessment (scores.json shape), analysts' decisions applied")
     def scores(request: Request, assessment_id: DbInt):
@@ -71,7 +84,7 @@ def router(ctx) -> APIRouter:
         require_viewer(ctx, request)
         sc = data.scored(assessment_id)
         out = scores_json(sc.scores, sc.methodology, index=sc.index)
-        out["assessment"] = {"id": assessment_id}
+        out["assessment"] = {"id": assessment_id, **_shown(data, assessment_id)}
         return out
 
     @r.get("/changes", summary="Grades that moved because a policy changed (the watch feed), newest first")
@@ -85,7 +98,7 @@ def router(ctx) -> APIRouter:
         with store.session() as s:
             return {"changes": [change_dict(c) for c in recent_changes(s, limit=limit, company=company or None)]}
 
-    @r.get("/ranking", summary="Ranking of the latest (or chosen) assessment")
+    @r.get("/ranking", summary="Ranking of the latest assessment of the current policies, or of the one chosen (as-of ones only so)")
     def ranking(request: Request, assessment: DbInt | None = None, edition: str | None = None):
         require_viewer(ctx, request)
         with store.session() as s:
@@ -93,7 +106,7 @@ def router(ctx) -> APIRouter:
             a_id = a.id
         sc = data.scored(a_id)
         return {
-            "assessment": a_id, "index": sc.index, "methodology": sc.methodology.id,
+            "assessment": a_id, "index": sc.index, "methodology": sc.methodology.id, **_shown(data, a_id),
             "companies": [
                 {"rank": sc.positions.get(c.company), "company": c.company, "label": c.label, "type": c.company_type,
                  "total": None if c.total is None else round(c.total, 2),
@@ -157,8 +170,9 @@ def router(ctx) -> APIRouter:
             order.sort(key=lambda i: (review_queue.row_sort_key(rows[i], status[i]), i))
         if needs_review is not None:
             order = [i for i in order if (rows[i].get("NeedsReview") == "yes") == needs_review]
+        day = (data.shows(assessment_id) or {}).get("day")
         return [
-            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]),
+            {**{k: v for k, v in rows[i].items() if k != "Evidence"}, "Evidence": row_evidence(rows[i]), "AsOf": day,
              "confidence": review_queue.row_confidence(rows[i]), "needs_review": rows[i].get("NeedsReview") == "yes", "status": status[i]}
             for i in order
         ]
@@ -193,20 +207,28 @@ def router(ctx) -> APIRouter:
             }
 
     @r.get("/documents/{doc_id}/diff", summary="Passage-level diff of two versions, with character-level changes")
-    def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
-        require_viewer(ctx, request)
-        with store.session() as s:
-            d = data.document(s, doc_id)
-            old = data.version(s, d, from_)
-            new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
-            entries, counts = data.diff(old, new)
-            return {
-                "document": d.id, "from": old.seq, "to": new.seq, "counts": counts,
-                "changes": [
-                    {"status": e["status"], "heading": e["heading"], "old": e["old"], "new": e["new"], "inline": [[op, t] for op, t in e["inline"]]}
-                    for e in entries if e["status"] != "unchanged"
-                ],
-            }
+    async def diff(request: Request, doc_id: DbInt, from_: DbInt = Query(..., alias="from"), to: DbInt | None = None):
+        def start():
+            require_viewer(ctx, request)
+            with store.session() as s:
+                d = data.document(s, doc_id)
+                old = data.version(s, d, from_)
+                new = data.version(s, d, to) if to is not None else current_versions(s, [d.id]).get(d.id)
+                return data.diffs.start(old, new), d.id, old.seq, new.seq
+
+        # the database on a request thread; the diff in its own pool, waited for by the event loop
+        job, document, old_seq, new_seq = await run_in_threadpool(start)
+        try:
+            entries, counts = await busy_as_503(data.diffs.wait)(job)
+        except DiffTooLarge as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {
+            "document": document, "from": old_seq, "to": new_seq, "counts": counts,
+            "changes": [
+                {"status": e["status"], "heading": e["heading"], "old": e["old"], "new": e["new"], "inline": [[op, t] for op, t in e["inline"]]}
+                for e in entries if e["status"] != "unchanged"
+            ],
+        }
 
     if not ctx.public:
 

@@ -22,6 +22,7 @@ from ..review import queue as review_queue
 from ..scoring import CompanyScores, element_score, rank, score_all
 from ..store import Store
 from ..store.models import Assessment, Company, CompanyRun, Document, Judgment, Passage, Version
+from .diffs import Diffs
 
 
 class NotFound(LookupError):
@@ -49,9 +50,14 @@ class Scored:
 
 
 def assessment_info(a: Assessment, companies: list[str]) -> dict:
+    from ..timeline.assessments import shown
+
     return {
         "id": a.id,
         "index": a.index,
+        "as_of": a.as_of,
+        "shows": shown(a)["text"],
+        "policies": shown(a)["short"],
         "methodology": a.methodology,
         "status": a.status,
         "created_at": a.created_at,
@@ -69,7 +75,7 @@ class Data:
         self._score_lock = threading.Lock()  # one scoring at a time per process
         self._cache_size = cache_size
         self._contexts: OrderedDict[tuple[int, int], dict] = OrderedDict()
-        self._diffs: OrderedDict[tuple[int, int], tuple[list[dict], dict]] = OrderedDict()
+        self.diffs = Diffs()  # document diffs: their own bounded pool, cached per version pair
         self._extra: OrderedDict[tuple, object] = OrderedDict()  # changes since, series over time
         self._graded_statuses: dict[tuple, dict] = {}
 
@@ -85,26 +91,46 @@ class Data:
         ]
 
     def resolve(self, s: Session, assessment_id: int | None = None, edition: str | None = None) -> Assessment:
-        """The assessment asked for, else the latest finished one of the edition, else the latest."""
+        """The assessment asked for, else the one shown by default (``timeline.assessments``): the
+        latest finished assessment of the current versions (of the edition), else the latest one
+        running. An as-of assessment is shown only when asked for by id."""
+        from ..timeline.assessments import as_of_list, default_assessment
+
         if assessment_id is not None:
             a = s.get(Assessment, assessment_id)
             if a is None:
                 raise NotFound(f"no assessment {assessment_id}")
             return a
-        q = select(Assessment).where(Assessment.id.in_(select(CompanyRun.assessment_id)))
+        a = default_assessment(s, edition=edition, finished=False)
+        if a is not None:
+            return a
+        as_of = as_of_list(s)
         if edition:
-            q = q.where(Assessment.index == edition)
-        for status in ("done", None):
-            qq = q if status is None else q.where(Assessment.status == status)
-            a = s.scalars(qq.order_by(Assessment.id.desc())).first()
-            if a is not None:
-                return a
-        raise NotFound("no assessment yet: run `rightsindex assess MANIFEST --out DIR` first" if not edition else f"no assessment of edition {edition!r}")
+            raise NotFound(f"no assessment of the current policies of edition {edition!r}")
+        raise NotFound("no assessment of the current policies yet: run `rightsindex assess MANIFEST --out DIR` first"
+                       + (f" (as-of assessments, shown when chosen with ?assessment=ID: {as_of})" if as_of else ""))
+
+    def shows(self, assessment_id: int) -> dict | None:
+        """Which policies an assessment shows (``timeline.assessments.shown``), for every page."""
+        from ..timeline.assessments import shown
+
+        key = ("shows", assessment_id)
+        with self._lock:
+            if key in self._extra:
+                return self._extra[key]  # type: ignore[return-value]
+        with self.store.session() as s:
+            a = s.get(Assessment, assessment_id)
+            out = shown(a) if a is not None else None
+        with self._lock:
+            self._extra[key] = out
+            while len(self._extra) > 64:
+                self._extra.popitem(last=False)
+        return out
 
     def previous(self, s: Session, a: Assessment, company_key: str) -> Assessment | None:
         """The assessment (same methodology) that graded this company last before this one: by the
         day each speaks for (its as-of date, else the day it was made), then by id."""
-        from ..timeline.compare import previous_assessment
+        from ..timeline.assessments import previous_assessment
 
         return previous_assessment(s, a, company_key)
 
@@ -351,31 +377,10 @@ class Data:
 
     # -- documents ---------------------------------------------------------------------------------
     def diff(self, old: Version, new: Version) -> tuple[list[dict], dict[str, int]]:
-        """``corpus.versions.diff_versions`` as plain entries, cached (versions never change)."""
-        from ..corpus.versions import diff_versions
-
-        key = (old.id, new.id)
-        with self._lock:
-            hit = self._diffs.get(key)
-            if hit is not None:
-                self._diffs.move_to_end(key)
-                return hit
-        d = diff_versions(old, new)
-        entries = [
-            {
-                "status": e.status, "heading": e.heading,
-                "old": e.old.text if e.old else None, "new": e.new.text if e.new else None,
-                "old_seq": e.old.seq if e.old else None, "new_seq": e.new.seq if e.new else None,
-                "inline": [(op, t) for op, t in e.inline],
-            }
-            for e in d.entries
-        ]
-        value = (entries, d.counts())
-        with self._lock:
-            self._diffs[key] = value
-            while len(self._diffs) > 32:
-                self._diffs.popitem(last=False)
-        return value
+        """``corpus.diff`` of two versions as plain entries and counts, computed off the request
+        thread and cached per pair (``web.diffs``); raises ``DiffTooLarge`` or ``DiffBusy``.
+        Pages that can close their session first use ``diffs.start`` and ``diffs.result``."""
+        return self.diffs.result(self.diffs.start(old, new))
 
     def document(self, s: Session, doc_id: int) -> Document:
         d = s.get(Document, doc_id)

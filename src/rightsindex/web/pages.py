@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -13,7 +14,9 @@ from ..review import login_throttle
 from ..review.accounts import authenticate
 from ..store.models import Company, GradeChange, Version
 from .charts import CATEGORY_NAMES, BarGroup, TimelinePoint, grouped_bars, over_time, timeline
+from ..corpus.diff import DiffTooLarge
 from .data import NotFound, result_score, version_date
+from .diffs import busy_as_503
 from .queue_data import company_summary, element_note, uncertainty_order
 from .render import render, require_analyst, require_viewer
 from .urls import u_company, u_element, u_indicator, u_version
@@ -30,6 +33,23 @@ from .security import DbInt, safe_next
 
 
 # -- routes -----------------------------------------------------------------------------------------
+
+
+def _shown(entries: list[dict], all: int) -> list[dict]:
+    """Diff entries as the page shows them: runs of unchanged passages folded unless ``all``."""
+    shown: list[dict] = []
+    hidden = 0
+    for e in entries:
+        if e["status"] == "unchanged" and not all:
+            hidden += 1
+            continue
+        if hidden:
+            shown.append({"status": "skipped", "count": hidden})
+            hidden = 0
+        shown.append(e)
+    if hidden:
+        shown.append({"status": "skipped", "count": hidden})
+    return shown
 
 
 def _sort_value(item: dict, key: str):
@@ -55,6 +75,7 @@ def _duties(store, assessment_id: int, company: str, element, level: str, result
 def router(ctx) -> APIRouter:
     r = APIRouter()
     data, store, auth = ctx.data, ctx.store, ctx.auth
+    start_diff, wait_for_diff = data.diffs.start, busy_as_503(data.diffs.wait)
 
     @r.get("/", include_in_schema=False)
     def home(request: Request):
@@ -91,7 +112,7 @@ def router(ctx) -> APIRouter:
             items = sorted(present, key=lambda i: i[sort], reverse=desc) + missing
         chart = grouped_bars(
             [BarGroup(i["label"], {"total": i["total"], "G": i["G"], "F": i["F"], "P": i["P"]}, u_company(i["key"], a_id)) for i in items],
-            title=f"Scores by company, {a_index or 'assessment ' + str(a_id)} (0–100)",
+            title=f"Scores by company, {a_index or 'assessment ' + str(a_id)}: {(data.shows(a_id) or {}).get('text', '')} (0–100)",
         )
         editions = sorted({x["index"] for x in assessments if x["index"]}, reverse=True)
         return render(
@@ -375,41 +396,45 @@ def router(ctx) -> APIRouter:
         return render(ctx, request, "documents.html", docs=docs, company=company, companies=companies)
 
     @r.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def document_page(request: Request, doc_id: DbInt, from_: DbInt | None = Query(None, alias="from"), to: DbInt | None = None, all: int = 0):
+    async def document_page(request: Request, doc_id: DbInt, from_: DbInt | None = Query(None, alias="from"), to: DbInt | None = None, all: int = 0):
+        # the database and the rendering on request threads; the diff in its own pool, waited for
+        # by the event loop, so a long diff holds no request thread (web.diffs)
+        page, job = await run_in_threadpool(_document_versions, request, doc_id, from_, to, all)
+        if job is not None:
+            try:
+                all_entries, counts = await wait_for_diff(job)
+            except DiffTooLarge as exc:
+                page["diff"].update(entries=[], counts=None, too_large=str(exc))
+            else:
+                page["diff"].update(entries=_shown(all_entries, all), counts=counts)
+        return await run_in_threadpool(_document_render, request, page)
+
+    def _document_versions(request: Request, doc_id: int, from_: int | None, to: int | None, all: int) -> tuple[dict, object]:
         require_viewer(ctx, request)
         with store.session() as s:
             doc = data.document(s, doc_id)
             versions = list(s.scalars(select(Version).where(Version.document_id == doc.id).order_by(Version.seq)))
             vinfo = [{"seq": v.seq, "date": v.version_date, "recorded_at": v.recorded_at, "format": v.format, "language": v.language,
                       "chars": len(v.text), "source": v.source, "passages": None} for v in versions]
-            diff = None
+            diff = job = None
             if len(versions) >= 2:
                 to_seq = to if to is not None else versions[-1].seq
                 from_seq = from_ if from_ is not None else max(versions[0].seq, to_seq - 1)
                 by_seq = {v.seq: v for v in versions}
                 if from_seq not in by_seq or to_seq not in by_seq:
                     raise NotFound(f"document {doc.id} has versions 1–{versions[-1].seq}")
-                all_entries, counts = data.diff(by_seq[from_seq], by_seq[to_seq])
-                entries = []
-                hidden = 0
-                for e in all_entries:
-                    if e["status"] == "unchanged" and not all:
-                        hidden += 1
-                        continue
-                    if hidden:
-                        entries.append({"status": "skipped", "count": hidden})
-                        hidden = 0
-                    entries.append(e)
-                if hidden:
-                    entries.append({"status": "skipped", "count": hidden})
-                diff = {"from": from_seq, "to": to_seq, "entries": entries, "counts": counts, "all": bool(all),
+                job = start_diff(by_seq[from_seq], by_seq[to_seq])
+                diff = {"from": from_seq, "to": to_seq, "all": bool(all),
                         "from_date": version_date(by_seq[from_seq]), "to_date": version_date(by_seq[to_seq])}
             points = [TimelinePoint(version_date(v), f"v{v.seq} {version_date(v).isoformat()}", u_version(doc.id, v.seq),
                                     highlight=bool(diff) and v.seq in (diff["from"], diff["to"])) for v in versions]
             info = {"id": doc.id, "key": doc.key, "title": doc.title or doc.key, "url": doc.url, "type": doc.type,
                     "company": doc.company.key, "company_name": doc.company.name, "levels": doc.levels}
-        chart = timeline(points, title=f"{info['title']}: {len(versions)} versions")
-        return render(ctx, request, "document.html", doc=info, versions=vinfo, diff=diff, chart=chart)
+        return {"doc": info, "versions": vinfo, "diff": diff, "points": points}, job
+
+    def _document_render(request: Request, page: dict):
+        chart = timeline(page.pop("points"), title=f"{page['doc']['title']}: {len(page['versions'])} versions")
+        return render(ctx, request, "document.html", chart=chart, **page)
 
     @r.get("/documents/{doc_id}/versions/{seq}", response_class=HTMLResponse, include_in_schema=False)
     def version_page(request: Request, doc_id: DbInt, seq: DbInt, hl: DbInt | None = None):

@@ -139,6 +139,9 @@ def render(ctx, request: Request, template: str, status_code: int = 200, **value
         csrf, new_cookie = ctx.auth.anonymous_csrf(request)
     if p.can_review and not ctx.public and template not in ("error.html", "login.html", "empty.html"):
         values.setdefault("queue_count", nav_count(ctx.data, ctx.store, request))  # next to "Review queue"
+    shown = values.get("assessment")
+    if isinstance(shown, dict) and shown.get("id") is not None and "shows" not in values:
+        values["shows"] = ctx.data.shows(shown["id"])  # every page says which policies it shows
     html = ENV.get_template(template).render(request=request, principal=p, public=ctx.public, csrf_token=csrf, **values)
     resp = HTMLResponse(html, status_code=status_code)
     if new_cookie:

@@ -26,7 +26,7 @@ from typing import Iterator
 
 from .result import ExtractError
 
-__all__ = ["BudgetExceeded", "DEFAULT_SECONDS", "MAX_PASSAGES", "TooManyPassages", "check", "default_seconds", "document_budget"]
+__all__ = ["BudgetExceeded", "DEFAULT_SECONDS", "MAX_PASSAGES", "TooManyPassages", "check", "default_seconds", "document_budget", "extend", "remaining"]
 
 from ..limits import DOCUMENT_SECONDS_ENV as ENV
 from ..limits import MAX_DOCUMENT_SECONDS as DEFAULT_SECONDS
@@ -76,6 +76,21 @@ def document_budget(seconds: float | None = None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def remaining() -> tuple[float, float] | None:
+    """(seconds left, seconds in all) of the current document's budget; None outside a budget."""
+    budget = _current.get()
+    return None if budget is None else (budget.deadline - time.monotonic(), budget.seconds)
+
+
+def extend(seconds: float) -> None:
+    """Move the current document's deadline ``seconds`` later: time spent on something that is not
+    the document's (starting a parser process) does not count against it."""
+    budget = _current.get()
+    if budget is not None and seconds > 0:
+        budget.deadline += seconds
+        budget.started += seconds
 
 
 def check(step: str) -> None:

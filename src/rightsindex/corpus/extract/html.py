@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..limits import MAX_TRAFILATURA_TAGS
+from ..limits import MAX_TABLE_CELLS, MAX_TRAFILATURA_TAGS
 
 _ACTIVE = ("script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed",
            "applet", "svg", "math", "canvas", "link", "meta", "base", "portal")
@@ -30,6 +30,45 @@ _MIN_TRAFILATURA_SHARE = 0.3  # below this share of the visible text, trafilatur
 
 class _TooManyElements(Exception):
     pass
+
+
+_SPAN_CAP = 100  # trafilatura counts a rowspan or colspan up to this
+
+
+def _span(node, name: str) -> int:
+    value = (node.attributes.get(name) or "1").strip()
+    return min(int(value), _SPAN_CAP) if value.isdecimal() and value != "0" * len(value) else 1
+
+
+def _table_cells(tree) -> int:
+    """How many cells trafilatura's table layout would make of the page's tables: each table's rows
+    times its widest row (in columns), plus the cells each rowspan x colspan covers. It pads every
+    row to the widest and fills spanned cells one by one: a 92 KB table of large spans grew it past
+    600 MB."""
+    rows: dict[int, int] = {}
+    width: dict[int, int] = {}
+    spans = 0
+    for tr in tree.css("tr"):
+        table, node = None, tr.parent
+        for _ in range(3):  # <table> [<tbody>|<thead>|<tfoot>] <tr>
+            if node is None:
+                break
+            if node.tag == "table":
+                table = node.mem_id
+                break
+            node = node.parent
+        columns = 0
+        child = tr.child
+        while child is not None:
+            if child.tag in ("td", "th"):
+                colspan = _span(child, "colspan")
+                columns += colspan
+                spans += colspan * _span(child, "rowspan")
+            child = child.next
+        key = table if table is not None else tr.mem_id
+        rows[key] = rows.get(key, 0) + 1
+        width[key] = max(width.get(key, 0), columns)
+    return spans + sum(rows[k] * width[k] for k in rows)
 
 
 def _sanitise(tree) -> None:
@@ -321,9 +360,12 @@ def _extract_html(html: str) -> tuple[str, str | None]:
     from selectolax.lexbor import LexborHTMLParser
 
     from .budget import check
+    from .html_attributes import cap_attributes
     from .html_depth import cap_nesting
 
-    html, _dropped = cap_nesting(html)  # parsers are superlinear in nesting depth: bound it first
+    html, _dropped = cap_attributes(html)  # parsers are quadratic in one tag's attributes
+    check("HTML parsing")
+    html, _dropped = cap_nesting(html)  # and superlinear in nesting depth: bound both first
     check("HTML parsing")
     tree = LexborHTMLParser(html)
     check("HTML parsing")
@@ -333,6 +375,8 @@ def _extract_html(html: str) -> tuple[str, str | None]:
     try:
         if clean.count("<") - clean.count("</") > MAX_TRAFILATURA_TAGS:
             raise _TooManyElements  # trafilatura is superlinear in elements: our converter alone
+        if _table_cells(tree) > MAX_TABLE_CELLS:
+            raise _TooManyElements  # trafilatura would lay out more table cells than the page has text
         main = trafilatura.extract(
             clean,
             output_format="markdown",

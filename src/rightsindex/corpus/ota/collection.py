@@ -18,11 +18,16 @@ any more). Reads only: no database, no network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .repository import RENAME_SIMILARITY, OTAError, OTAVersion, Skipped, _apply_rules, _Commit, _git, _NULL_SHA, _read_blobs, list_documents, open_repo
+from .. import limits
+from .gitio import TooMany, log_records
+from .repository import (
+    RENAME_SIMILARITY, OTAError, OTAVersion, Skipped, _apply_rules, _Commit, _NULL_SHA, _read_blobs, _undated_reason, list_documents,
+    name_problem, open_repo,
+)
 
 __all__ = ["DocumentHistory", "collection_histories", "select_documents"]
 
@@ -34,6 +39,7 @@ class DocumentHistory:
     versions: list[OTAVersion] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     commits: int = 0  # commits that touched the document (renames followed)
+    problem: str | None = None  # why the document is left out (a limit, a name that is no id); None = read
 
     @property
     def path(self) -> str:
@@ -49,36 +55,33 @@ def select_documents(
     return [(a, b) for a, b in documents if (s is None or a in s) and (t is None or b in t)]
 
 
-def _repository_log(root: Path) -> list[tuple[str, datetime, str, list[tuple[str, str, str, str | None]]]]:
-    """Every non-merge commit reachable from HEAD, newest first: (sha, date, subject, changes),
-    a change being (status letter, path, old path or "", new blob or None)."""
-    out = _git(
-        root, "log", "--no-merges", f"-M{RENAME_SIMILARITY}", "--raw", "--no-abbrev", "-z",
-        "--format=%x1e%H%x1f%aI%x1f%s", "HEAD",
-    )
+def _repository_log(root: Path) -> list[tuple[str, datetime | None, str, list[tuple[str, str, str, str | None]], str]]:
+    """Every non-merge commit reachable from HEAD, newest first: (sha, date or None when it cannot
+    be read, subject, changes, the date as written), a change being (status letter, path, old path
+    or "", new blob or None). :class:`OTAError` past ``MAX_COLLECTION_COMMITS``."""
     commits = []
-    for record in out.split(b"\x1e")[1:]:
-        header, _, changes = record.partition(b"\0")
-        sha, iso, subject = header.decode("utf-8", "replace").split("\x1f", 2)
-        tokens = changes.lstrip(b"\n").split(b"\0")
-        items: list[tuple[str, str, str, str | None]] = []
-        i = 0
-        while i < len(tokens):
-            tok = tokens[i].lstrip(b"\n")
-            if not tok.startswith(b":"):
-                i += 1
-                continue
-            meta = tok[1:].decode().split(" ")
-            status, blob = meta[4][:1], meta[3]
-            if status in ("R", "C"):
-                old, new = tokens[i + 1].decode("utf-8", "replace"), tokens[i + 2].decode("utf-8", "replace")
-                i += 3
-            else:
-                old, new = "", tokens[i + 1].decode("utf-8", "replace")
-                i += 2
-            items.append((status, new, old, None if status == "D" or blob == _NULL_SHA else blob))
-        when = datetime.fromisoformat(iso).astimezone(timezone.utc)
-        commits.append((sha, when, subject, items))
+    try:
+        for r in log_records(root, "--no-merges", f"-M{RENAME_SIMILARITY}", "HEAD", limit=limits.MAX_COLLECTION_COMMITS, what=str(root)):
+            tokens = r.changes
+            items: list[tuple[str, str, str, str | None]] = []
+            i = 0
+            while i < len(tokens):
+                tok = tokens[i].lstrip(b"\n")
+                if not tok.startswith(b":"):
+                    i += 1
+                    continue
+                meta = tok[1:].decode("ascii", "replace").split(" ")
+                status, blob = meta[4][:1], meta[3]
+                if status in ("R", "C"):
+                    old, new = tokens[i + 1].decode("utf-8", "replace"), tokens[i + 2].decode("utf-8", "replace")
+                    i += 3
+                else:
+                    old, new = "", tokens[i + 1].decode("utf-8", "replace")
+                    i += 2
+                items.append((status, new, old, None if status == "D" or blob == _NULL_SHA else blob))
+            commits.append((r.sha, r.date, r.subject, items, r.written))
+    except TooMany as exc:
+        raise OTAError(f"{exc}; a collection may have up to {limits.MAX_COLLECTION_COMMITS:,}") from None
     return commits
 
 
@@ -106,13 +109,17 @@ def collection_histories(
             raise OTAError(f"not in {repo} at HEAD: " + ", ".join(f"{s}/{t}.md" for s, t in missing[:10]) + (" …" if len(missing) > 10 else ""))
     alias: dict[str, int] = {f"{s}/{t}.md": i for i, (s, t) in enumerate(wanted)}
     per_doc: list[list[_Commit]] = [[] for _ in wanted]
-    for sha, when, subject, changes in _repository_log(root):
+    undated: list[list[Skipped]] = [[] for _ in wanted]
+    for sha, when, subject, changes, written in _repository_log(root):
         moves: list[tuple[str, str]] = []
         for status, path, old, blob in changes:
             doc = alias.get(path)
             if doc is None:
                 continue
-            per_doc[doc].append(_Commit(sha, when, subject, path, blob))
+            if when is None:  # reported with the document, never a version
+                undated[doc].append(Skipped(sha, None, subject, _undated_reason(written)))
+            else:
+                per_doc[doc].append(_Commit(sha, when, subject, path, blob))
             if status == "R":
                 moves.append((path, old))
             elif status == "C":  # created as a copy of another document: its history starts here
@@ -121,10 +128,25 @@ def collection_histories(
             doc = alias.pop(new)
             if old:
                 alias[old] = doc
-    for (service, terms_type), commits in zip(wanted, per_doc):
+    for (service, terms_type), commits, bad_dates in zip(wanted, per_doc, undated):
         commits.reverse()
         commits.sort(key=lambda c: c.date)  # stable: equal dates keep git's order
+        bad_dates.reverse()
         path = f"{service}/{terms_type}.md"
-        blobs = _read_blobs(root, {c.blob for c in commits if c.blob})
-        kept, skipped = _apply_rules(commits, blobs, path, since=since, min_chars=min_chars)
-        yield DocumentHistory(service, terms_type, kept, skipped, len(commits))
+        n = len(commits) + len(bad_dates)
+        problem = name_problem(service, terms_type)
+        if problem is None and n > limits.MAX_DOCUMENT_COMMITS:
+            problem = (f"{path}: more than {limits.MAX_DOCUMENT_COMMITS:,} commits ({n:,}; a limit of"
+                       " rightsindex.corpus.limits); too large to read")
+        if problem is None:
+            try:
+                blobs, too_large = _read_blobs(root, commits, path)
+            except OTAError as exc:
+                problem = str(exc)
+        if problem is not None:
+            yield DocumentHistory(service, terms_type, [], [], n, problem=problem)
+            continue
+        kept, skipped = _apply_rules(commits, blobs, path, since=since, min_chars=min_chars, too_large=too_large, undated=bad_dates)
+        del blobs
+        yield DocumentHistory(service, terms_type, kept, skipped, n)
+

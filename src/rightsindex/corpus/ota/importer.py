@@ -9,7 +9,7 @@ import continues where it stopped and never records a version twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,9 +18,12 @@ from sqlalchemy import select
 
 from ...store import Store
 from ...store.models import Company, Document, Version
-from ..extract import normalise_text
+from .. import limits
+from ..extract import ExtractError, normalise_text
+from ..extract.budget import document_budget
 from ..ingest import upsert_company, upsert_document
 from ..manifest import CompanySpec, DocumentSpec, ServiceSpec
+from ..names import shown
 from .repository import OTAVersion
 from ..segment import detect_language, segment
 from ..versions import record_version
@@ -39,6 +42,8 @@ class ImportResult:
     company: str = ""
     read: int = 0  # versions read from the repository
     skipped: int = 0  # commits that gave no version (see ota.history)
+    refused: list[str] = field(default_factory=list)  # versions over a document's limits: "<commit> <date>: why"
+    problem: str | None = None  # why the whole document was left out (a limit, a name that is no id)
 
 
 def document_key(service: str, terms_type: str) -> str:
@@ -61,13 +66,16 @@ def _ensure_company(session, spec: CompanySpec, *, extra_service: str | None = N
 
 
 def record_history(
-    store: Store, company_key: str, spec: DocumentSpec, versions: Sequence[OTAVersion], *, batch: int = BATCH, keep_document: bool = False
+    store: Store, company_key: str, spec: DocumentSpec, versions: Sequence[OTAVersion], *, batch: int = BATCH,
+    keep_document: bool = False, refused: list[str] | None = None,
 ) -> tuple[int, int]:
     """Append each version (oldest first) whose commit is not stored yet; returns (added, existing).
 
     The document is upserted first (``keep_document``: a document already stored keeps its title,
     type and levels and only gains the OTA names in its metadata); then versions are prepared
-    (normalised, language, passages) outside any transaction and written ``batch`` at a time."""
+    (normalised, language, passages) outside any transaction and written ``batch`` at a time.
+    A version over a document's limits (characters, passages, time: the same as ``corpus add``)
+    is not recorded: ``refused`` gets a line for it ("<commit> <date>: why") and the rest go on."""
 
     def upsert(s) -> set[str]:
         company = s.scalars(select(Company).where(Company.key == company_key)).one()
@@ -95,8 +103,11 @@ def record_history(
         prepared = []
         for v in todo[start : start + batch]:
             text = texts.pop(v.commit)
-            language = detect_language(text)
-            prepared.append((v, text, language, segment(text, language=language)))
+            try:
+                prepared.append((v, text, *_prepare(text)))
+            except ExtractError as exc:
+                if refused is not None:
+                    refused.append(f"{v.commit[:10]} {v.date:%Y-%m-%d}: {exc}")
 
         def write(s) -> tuple[int, int]:
             doc = s.scalars(select(Document).join(Company).where(Company.key == company_key, Document.key == spec.key)).one()
@@ -132,6 +143,15 @@ def record_history(
     return added, existing
 
 
+def _prepare(text: str) -> tuple[str | None, list]:
+    """(language, passages) of a version's text, under the limits of any document."""
+    if len(text) > limits.MAX_DOCUMENT_CHARS:
+        raise ExtractError(f"document too large: {len(text):,} characters (the limit is {limits.MAX_DOCUMENT_CHARS:,})")
+    with document_budget():  # BudgetExceeded, TooManyPassages: ExtractErrors
+        language = detect_language(text)
+        return language, segment(text, language=language)
+
+
 def import_history(
     store: Store,
     versions: Sequence[OTAVersion],
@@ -159,16 +179,23 @@ def import_history(
         type="-".join(terms_type.lower().split()),
         meta={"source": "Open Terms Archive", "ota_service": service, "ota_type": terms_type},
     )
-    added, existing = record_history(store, company, spec, versions, keep_document=document is not None)
-    return ImportResult(key=key, added=added, existing=existing, company=company, read=len(versions))
+    refused: list[str] = []
+    added, existing = record_history(store, company, spec, versions, keep_document=document is not None, refused=refused)
+    return ImportResult(key=key, added=added, existing=existing, company=company, read=len(versions), refused=refused)
 
 
-def import_task(store_url: str, company_key: str, spec: DocumentSpec, versions: list[OTAVersion], skipped: int = 0) -> ImportResult:
-    """One OTA document's history, on a worker."""
+def import_task(
+    store_url: str, company_key: str, spec: DocumentSpec, versions: list[OTAVersion], skipped: int = 0, problem: str | None = None,
+) -> ImportResult:
+    """One OTA document's history, on a worker (``problem``: the document is left out, and why)."""
     from ...store.tasks import task_store
 
-    added, existing = record_history(task_store(store_url), company_key, spec, versions)
-    return ImportResult(key=spec.key, added=added, existing=existing, company=company_key, read=len(versions), skipped=skipped)
+    if problem is not None:
+        return ImportResult(key=spec.key, added=0, existing=0, company=company_key, skipped=skipped, problem=problem)
+    refused: list[str] = []
+    added, existing = record_history(task_store(store_url), company_key, spec, versions, refused=refused)
+    return ImportResult(key=spec.key, added=added, existing=existing, company=company_key, read=len(versions), skipped=skipped,
+                        refused=refused)
 
 
 def import_collection(
@@ -196,7 +223,7 @@ def import_collection(
     follow the mapping's ``unmapped`` rule. The history is read here in one pass; each document
     is recorded by a task of its own on ``runner``.
     """
-    from .repository import list_documents, open_repo
+    from .repository import list_documents, name_problem, open_repo
     from .collection import collection_histories, select_documents
     from .mapping import document_spec
 
@@ -211,7 +238,12 @@ def import_collection(
         at_head = sorted(set(map(tuple, documents)))
     wanted = select_documents(at_head, services=services, types=types)
     placed: dict[tuple[str, str], tuple[CompanySpec, DocumentSpec]] = {}
+    left_out: list[ImportResult] = []  # names that cannot be ids: refused before anything is stored
     for service, terms_type in wanted:
+        problem = name_problem(service, terms_type)
+        if problem is not None:
+            left_out.append(ImportResult(key=f"{shown(service)}/{shown(terms_type)}.md", added=0, existing=0, problem=problem))
+            continue
         if mapping is None:
             company = CompanySpec(service, service, company_type, (ServiceSpec(service, ""),), ())
             doc = DocumentSpec(
@@ -230,14 +262,18 @@ def import_collection(
     for c in companies.values():
         store.write(lambda s, c=c: _ensure_company(s, c, keep_known=mapping is None), conflicts=True, what=f"company {c.id}")
     if on_start:
-        on_start(len(placed))
+        on_start(len(placed) + len(left_out))
 
     def tasks():
         for h in collection_histories(root, list(placed), since=since, min_chars=min_chars):
             company, doc = placed[(h.service, h.terms_type)]
-            yield (store_url, company.id, doc, h.versions, len(h.skipped))
+            yield (store_url, company.id, doc, h.versions, len(h.skipped), h.problem)
 
     results = []
+    for r in left_out:
+        results.append(r)
+        if on_document:
+            on_document(r)
     for r in runner.map(import_task, tasks(), name="import"):
         results.append(r)
         if on_document:

@@ -36,7 +36,6 @@ version and the history (diffs, ``--as-of``) is that document's history.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -46,6 +45,9 @@ import yaml
 
 from ...methodology import MethodologyError
 from ..manifest import COMPANY_LEVELS, CompanySpec, DocumentSpec, ServiceSpec, check_company_type
+from ..limits import MAX_ID_CHARS, MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_YAML_BYTES
+from ..names import NameRefused, check_id, clean_text
+from ..safe_yaml import AliasRefused, DataFileError, load_data_file
 from .repository import OTAVersion, version_at
 
 __all__ = ["MappingError", "OTAMapping", "Placement", "document_path", "load_mapping", "write_manifest"]
@@ -110,7 +112,9 @@ def _text(value: Any, where: str, required: bool = True) -> str:
         if required:
             raise MappingError(f"{where}: missing")
         return ""
-    if not isinstance(value, (str, int, float)):
+    if isinstance(value, AliasRefused):
+        raise MappingError(f"{where}: {value.describe()}")
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise MappingError(f"{where}: expected text, got {type(value).__name__}")
     return str(value).strip()
 
@@ -118,22 +122,32 @@ def _text(value: Any, where: str, required: bool = True) -> str:
 def _name_ok(value: str, where: str) -> str:
     if "/" in value or value in (".", "..") or value.startswith("."):
         raise MappingError(f"{where}: {value!r} is not an OTA service name")
-    return value
+    return _id(value, where)
+
+
+def _id(value: str, where: str) -> str:
+    """An id as it enters (company, service, OTA name): refused by name when it holds a control,
+    invisible or bidi character or is too long (see ``corpus.names``)."""
+    try:
+        return check_id(value, where, max_chars=MAX_ID_CHARS)
+    except NameRefused as exc:
+        raise MappingError(str(exc)) from None
+
+
+def _label(value: str, where: str, max_chars: int) -> str:
+    try:
+        return clean_text(value, where, max_chars=max_chars) if value else value
+    except NameRefused as exc:
+        raise MappingError(str(exc)) from None
 
 
 def load_mapping(path: str | Path) -> OTAMapping:
     """Read and validate a mapping file (see the module docstring)."""
     path = Path(path)
     try:
-        raw_text = path.read_text("utf-8")
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot read the mapping: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise MappingError(f"{path}: the mapping is not UTF-8 text") from None
-    try:
-        raw = json.loads(raw_text) if path.suffix.lower() == ".json" else yaml.safe_load(raw_text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise MappingError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+        raw = load_data_file(path, what="the mapping", max_bytes=MAX_YAML_BYTES)  # the one bounded YAML loader
+    except DataFileError as exc:
+        raise MappingError(str(exc)) from None
     return parse_mapping(raw, name=str(path))
 
 
@@ -166,20 +180,26 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
 
     companies: list[MappedCompany] = []
     by_service: dict[str, MappedCompany] = {}
-    for ci, c in enumerate(raw.get("companies") or [], 1):
+    companies_raw = raw.get("companies") or []
+    if not isinstance(companies_raw, list):
+        raise MappingError(f"{name}: companies: expected a list of companies")
+    for ci, c in enumerate(companies_raw, 1):
         where = f"{name}: company #{ci}"
         if not isinstance(c, dict):
             raise MappingError(f"{where}: expected a mapping with id, name, type, services and ota")
-        cid = _text(c.get("id"), f"{where}: id")
+        cid = _id(_text(c.get("id"), f"{where}: id"), f"{where}: id")
         where = f"{name}: company {cid!r}"
         if any(x.id == cid for x in companies):
             raise MappingError(f"{where}: duplicate company id")
         ctype = check_company_type(_text(c.get("type") or "Digital Platform", f"{where}: type"), f"{where}: type", MappingError)
         services: list[ServiceSpec] = []
-        for si, s in enumerate(c.get("services") or [], 1):
+        services_raw = c.get("services") or []
+        if not isinstance(services_raw, list):
+            raise MappingError(f"{where}: services: expected a list of services with id and kind")
+        for si, s in enumerate(services_raw, 1):
             if not isinstance(s, dict):
                 raise MappingError(f"{where}: service #{si}: expected a mapping with id and kind")
-            sid = _text(s.get("id"), f"{where}: service #{si}: id")
+            sid = _id(_text(s.get("id"), f"{where}: service #{si}: id"), f"{where}: service #{si}: id")
             if sid in COMPANY_LEVELS or any(x.id == sid for x in services):
                 raise MappingError(f"{where}: service {sid!r}: duplicate, or named Group or OpCom")
             services.append(ServiceSpec(sid, _text(s.get("kind"), f"{where}: service {sid!r}: kind", required=False)))
@@ -194,10 +214,12 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
             key = _text(key, f"{where}: ota")
             service, _, terms_type = key.partition("/")
             _name_ok(service, f"{where}: ota: {key!r}")
+            if terms_type:
+                _name_ok(terms_type, f"{where}: ota: {key!r}")
             if isinstance(lv, str):
                 lv = [lv]
-            if not isinstance(lv, list) or not lv:
-                raise MappingError(f"{where}: ota: {key!r}: expected a list of levels, e.g. [Group, {services[0].id}]")
+            if not isinstance(lv, list) or not lv or not all(isinstance(x, str) for x in lv):
+                raise MappingError(f"{where}: ota: {key!r}: expected a list of level names, e.g. [Group, {services[0].id}]")
             bad = [str(x) for x in lv if str(x) not in levels_known]
             if bad:
                 raise MappingError(f"{where}: ota: {key!r}: unknown level {', '.join(map(repr, bad))} (levels of {cid}: {', '.join(sorted(levels_known))})")
@@ -210,7 +232,8 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
             service, _, terms_type = key.partition("/")
             if terms_type and service not in levels:
                 raise MappingError(f"{where}: ota: {key!r}: map the service {service!r} itself too (the levels of its other documents)")
-        mc = MappedCompany(cid, _text(c.get("name"), f"{where}: name", required=False) or cid, ctype, tuple(services), levels)
+        name_text = _label(_text(c.get("name"), f"{where}: name", required=False), f"{where}: name", MAX_NAME_CHARS)
+        mc = MappedCompany(cid, name_text or cid, ctype, tuple(services), levels)
         companies.append(mc)
         for key in levels:
             if "/" not in key:
@@ -218,9 +241,9 @@ def parse_mapping(raw: Any, name: str = "mapping") -> OTAMapping:
     if not companies and unmapped == "skip":
         raise MappingError(f"{name}: companies: map at least one OTA service, or set unmapped: company")
     return OTAMapping(
-        index=_text(raw.get("index"), f"{name}: index", required=False),
+        index=_label(_text(raw.get("index"), f"{name}: index", required=False), f"{name}: index", MAX_LABEL_CHARS),
         methodology=methodology,
-        collection=_text(raw.get("collection") or "ota", f"{name}: collection"),
+        collection=_id(_text(raw.get("collection") or "ota", f"{name}: collection"), f"{name}: collection"),
         types=types,
         companies=tuple(companies),
         unmapped=unmapped,
@@ -240,6 +263,7 @@ class ManifestSummary:
     companies: int
     documents: int
     skipped: list[str]  # "Service/Type: why"
+    refused: list[str] = field(default_factory=list)  # versions over a limit or undated: "Service/Type <commit> <date>: why"
 
 
 def write_manifest(
@@ -257,10 +281,17 @@ def write_manifest(
     out = Path(out)
     companies: dict[str, dict] = {}
     skipped: list[str] = []
+    refused: list[str] = []
     documents = 0
     for h in histories:
         placement = mapping.place(h.service, h.terms_type)
         if placement is None:
+            continue
+        for sk in h.skipped:  # the versions a limit or an unreadable date kept out: said, not silent
+            if sk.reason.startswith(("over the", "unreadable commit date")):
+                refused.append(f"{h.path} {sk.commit[:10]} {sk.date:%Y-%m-%d}: {sk.reason}" if sk.date else f"{h.path} {sk.commit[:10]}: {sk.reason}")
+        if h.problem:  # over a limit, or a name that cannot be an id
+            skipped.append(f"{h.path}: {h.problem}")
             continue
         v: OTAVersion | None = version_at(h.versions, at) if at is not None else (h.versions[-1] if h.versions else None)
         if v is None:
@@ -299,7 +330,7 @@ def write_manifest(
         "# Texts: Open Terms Archive contributors, ODC-BY 1.0.\n"
     )
     path.write_text(header + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=120), encoding="utf-8")
-    return ManifestSummary(path, len(companies), documents, skipped)
+    return ManifestSummary(path, len(companies), documents, skipped, refused)
 
 
 def document_spec(placement: Placement, service: str, terms_type: str, collection: str) -> DocumentSpec:

@@ -23,6 +23,13 @@ Decisions, in the order ``history`` applies them to every commit that touched th
   version in force stays the text of the last content change.
 - A text shorter than ``min_chars`` characters (leading and trailing white space not counted) is
   a broken extraction and is skipped as ``"degenerate: 58 chars < 500"``.
+- A commit whose date cannot be read (year 10000, a time zone of +9999, a malformed date) is
+  skipped as ``"unreadable commit date (…)"``.
+- A version larger than a document may be (``corpus.limits``: 20 MiB, 5 million characters) is
+  skipped as ``"over the 20 MiB limit of a document (…)"``; its blob is sized, never read. A
+  history of more than ``MAX_DOCUMENT_COMMITS`` commits, or whose versions hold more than
+  ``MAX_HISTORY_BYTES`` in all, is refused (:class:`OTAError`); commit subjects are kept up to
+  ``MAX_COMMIT_SUBJECT_CHARS`` characters (git cuts them).
 - A text identical to the previous *kept* version is skipped as ``"identical text"`` (e.g. the
   good text coming back after a skipped degenerate one). Only the previous kept version is
   compared: a page that alternates between two real texts yields one version per alternation.
@@ -53,8 +60,8 @@ Bundles: ``open_repo`` clones a ``.bundle`` file once (``git clone --bare``) int
 a changed bundle gets a new clone. Clones are made in a temporary folder and renamed into place,
 so two processes can open the same bundle at once.
 
-Git is run as a subprocess with explicit arguments (never a shell); blobs are read in one
-``git cat-file --batch`` call per history.
+Git is run as a subprocess with explicit arguments (never a shell, see ``gitio``); blobs are
+sized, then read in one ``git cat-file --batch`` call per history.
 """
 
 from __future__ import annotations
@@ -64,11 +71,17 @@ import hashlib
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
+
+from .. import limits
+from ..limits import MIB
+from ..names import NameRefused, check_id, shown
+from .gitio import GitFailed as _GitFailed
+from .gitio import GitMissing, LogRecord, TooMany, blob_sizes, log_records, read_blobs
+from .gitio import git as _git_output
 
 __all__ = [
     "EVENT_PREFIXES",
@@ -78,6 +91,7 @@ __all__ = [
     "classify_subject",
     "history",
     "list_documents",
+    "name_problem",
     "open_repo",
     "version_at",
 ]
@@ -100,18 +114,6 @@ RENAME_SIMILARITY = "90%"
 _BUNDLE_SIGNATURES = (b"# v2 git bundle", b"# v3 git bundle")
 _NULL_SHA = "0" * 40
 _MAX_LISTED = 40
-# Variables that would point git at another repository than the one given with -C.
-_GIT_LOCATION_VARIABLES = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-)
-
-
 class OTAError(Exception):
     """A repository, bundle or document that cannot be read; the message says which and why."""
 
@@ -133,9 +135,9 @@ class Skipped:
     """A commit that touched the document but gave no version, and why."""
 
     commit: str
-    date: datetime
+    date: datetime | None  # None: a commit whose date cannot be read (year 10000, malformed)
     subject: str
-    reason: str  # "extraction-only commit", "degenerate: 58 chars < 500", "identical text", "file deleted"
+    reason: str  # "extraction-only commit", "degenerate: 58 chars < 500", "identical text", "file deleted", a limit
 
 
 def classify_subject(subject: str) -> str:
@@ -150,27 +152,11 @@ def classify_subject(subject: str) -> str:
 # --------------------------------------------------------------------------------------- git
 
 
-class _GitFailed(Exception):
-    def __init__(self, args: list[str], returncode: int, stderr: str):
-        super().__init__(f"git {' '.join(args)} exited with {returncode}: {stderr}")
-        self.returncode = returncode
-        self.stderr = stderr
-
-
 def _git(repo: Path | None, *args: str, input: bytes | None = None) -> bytes:
-    cmd = ["git"]
-    if repo is not None:
-        cmd += ["-C", str(repo)]
-    cmd += ["-c", "core.quotePath=false", "-c", "log.showSignature=false", "-c", "color.ui=false", *args]
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARIABLES}
-    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", GIT_OPTIONAL_LOCKS="0", GIT_LITERAL_PATHSPECS="1")
     try:
-        proc = subprocess.run(cmd, input=input, capture_output=True, env=env, check=False)
-    except FileNotFoundError:
+        return _git_output(repo, *args, input=input)
+    except GitMissing:
         raise OTAError("git is not installed or not on PATH; reading Open Terms Archive repositories needs it") from None
-    if proc.returncode != 0:
-        raise _GitFailed(list(args), proc.returncode, proc.stderr.decode("utf-8", "replace").strip())
-    return proc.stdout
 
 
 # ------------------------------------------------------------------------------- repositories
@@ -284,61 +270,78 @@ class _Commit:
     blob: str | None  # None: the commit deletes the file
 
 
-def _log(root: Path, path: str) -> list[_Commit]:
-    """Commits that touched ``path`` (following renames), oldest first."""
-    out = _git(
-        root,
-        "log",
-        "--no-merges",
-        "--follow",
-        f"-M{RENAME_SIMILARITY}",
-        "--raw",
-        "--no-abbrev",
-        "-z",
-        "--format=%x1e%H%x1f%aI%x1f%s",
-        "HEAD",
-        "--",
-        path,
-    )
-    commits = []
-    for record in out.split(b"\x1e")[1:]:
-        header, _, changes = record.partition(b"\0")
-        sha, iso, subject = header.decode("utf-8", "replace").split("\x1f", 2)
-        # --raw -z: ":<modes> <old blob> <new blob> <status>\0<path>\0" ("\0<old>\0<new>\0" for R/C);
-        # with one followed path, git reports one change per commit.
-        tokens = changes.lstrip(b"\n").split(b"\0")
-        if not tokens[0].startswith(b":"):
-            log.debug("commit %s touches %s without a file change; ignored", sha, path)
-            continue
-        meta = tokens[0][1:].decode().split(" ")
-        status = meta[4][:1]
-        blob = meta[3]
-        at_path = tokens[2 if status in ("R", "C") else 1].decode("utf-8", "replace")
-        when = datetime.fromisoformat(iso).astimezone(timezone.utc)
-        commits.append(_Commit(sha, when, subject, at_path, None if status == "D" or blob == _NULL_SHA else blob))
-        if status == "C":  # created as a copy of another document: its own history starts here
-            break
+def _log(root: Path, path: str) -> tuple[list[_Commit], list[Skipped]]:
+    """Commits that touched ``path`` (following renames), oldest first, and the commits whose date
+    cannot be read (reported, never versions). :class:`OTAError` past ``MAX_DOCUMENT_COMMITS``."""
+    commits: list[_Commit] = []
+    undated: list[Skipped] = []
+    try:
+        for r in log_records(
+            root, "--no-merges", "--follow", f"-M{RENAME_SIMILARITY}", "HEAD", "--", path,
+            limit=limits.MAX_DOCUMENT_COMMITS, what=path,
+        ):
+            # --raw -z: ":<modes> <old blob> <new blob> <status>\0<path>\0" ("\0<old>\0<new>\0" for R/C);
+            # with one followed path, git reports one change per commit.
+            tokens = r.changes
+            if not tokens[0].startswith(b":"):
+                log.debug("commit %s touches %s without a file change; ignored", r.sha, path)
+                continue
+            meta = tokens[0][1:].decode("ascii", "replace").split(" ")
+            status = meta[4][:1]
+            blob = meta[3]
+            at_path = tokens[2 if status in ("R", "C") else 1].decode("utf-8", "replace")
+            if r.date is None:
+                undated.append(_undated(r))
+            else:
+                commits.append(_Commit(r.sha, r.date, r.subject, at_path, None if status == "D" or blob == _NULL_SHA else blob))
+            if status == "C":  # created as a copy of another document: its own history starts here
+                break
+    except TooMany as exc:
+        raise OTAError(f"{exc}; a document's history may have up to {limits.MAX_DOCUMENT_COMMITS:,}") from None
     commits.reverse()
     commits.sort(key=lambda c: c.date)  # stable: equal dates keep git's order
-    return commits
+    undated.reverse()
+    return commits, undated
 
 
-def _read_blobs(root: Path, shas: set[str]) -> dict[str, bytes]:
-    if not shas:
-        return {}
-    order = sorted(shas)
-    out = _git(root, "cat-file", "--batch", input=("\n".join(order) + "\n").encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for sha in order:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].decode().split(" ")
-        if len(header) != 3 or header[1] != "blob":
-            raise OTAError(f"git object {sha} is missing from {root} (a shallow or damaged clone?)")
-        size = int(header[2])
-        blobs[header[0]] = out[end + 1 : end + 1 + size]
-        pos = end + 1 + size + 1
-    return blobs
+def name_problem(service: str, terms_type: str) -> str | None:
+    """Why an OTA service or terms type cannot name a company, service or document (a control,
+    invisible or bidi character, too long: see ``corpus.names``), or None."""
+    for what, name in (("service", service), ("terms type", terms_type)):
+        try:
+            check_id(name, f"{shown(service)}/{shown(terms_type)}.md: {what} name", max_chars=limits.MAX_ID_CHARS)
+        except NameRefused as exc:
+            return str(exc)
+    return None
+
+
+def _undated_reason(written: str) -> str:
+    return f"unreadable commit date ({' '.join(written.split())[:40] or 'none'})"
+
+
+def _undated(r: LogRecord) -> Skipped:
+    return Skipped(r.sha, None, r.subject, _undated_reason(r.written))
+
+
+def _read_blobs(root: Path, commits: list[_Commit], path: str) -> tuple[dict[str, bytes], dict[str, int]]:
+    """(content of each blob of ``commits`` within the document limits, size of each over them).
+
+    Sizes are asked first, so a blob that expands to gigabytes is never read: a version over
+    ``MAX_DOCUMENT_BYTES`` is skipped; a history whose readable versions hold more than
+    ``MAX_HISTORY_BYTES`` in all is refused (:class:`OTAError`)."""
+    shas = {c.blob for c in commits if c.blob}
+    sizes = blob_sizes(root, shas)
+    missing = sorted(shas - set(sizes))
+    if missing:
+        raise OTAError(f"git object {missing[0]} is missing from {root} (a shallow or damaged clone?)")
+    too_large = {sha: size for sha, size in sizes.items() if size > limits.MAX_DOCUMENT_BYTES}
+    total = sum(size for sha, size in sizes.items() if sha not in too_large)
+    if total > limits.MAX_HISTORY_BYTES:
+        raise OTAError(
+            f"{path}: its versions hold {total / MIB:,.0f} MiB in all, more than the {limits.MAX_HISTORY_BYTES / MIB:,.0f} MiB"
+            " a history may hold (a limit of rightsindex.corpus.limits)"
+        )
+    return read_blobs(root, shas - set(too_large)), too_large
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -376,21 +379,27 @@ def history(
         raise OTAError(f"service and terms type must be non-empty names without '/': {service!r}, {terms_type!r}")
     if min_chars < 0:
         raise ValueError(f"min_chars must be >= 0, got {min_chars}")
+    problem = name_problem(service, terms_type)
+    if problem:
+        raise OTAError(problem)
     root = open_repo(repo)
     path = f"{service}/{terms_type}.md"
-    commits = _log(root, path)
-    if not commits:
+    commits, undated = _log(root, path)
+    if not commits and not undated:
         raise OTAError(_missing_document_message(root, repo, service, terms_type))
-    blobs = _read_blobs(root, {c.blob for c in commits if c.blob})
-    return _apply_rules(commits, blobs, path, since=since, min_chars=min_chars)
+    blobs, too_large = _read_blobs(root, commits, path)
+    return _apply_rules(commits, blobs, path, since=since, min_chars=min_chars, too_large=too_large, undated=undated)
 
 
 def _apply_rules(
-    commits: list[_Commit], blobs: dict[str, bytes], path: str, *, since: date | datetime | None, min_chars: int
+    commits: list[_Commit], blobs: dict[str, bytes], path: str, *, since: date | datetime | None, min_chars: int,
+    too_large: dict[str, int] | None = None, undated: list[Skipped] = (),
 ) -> tuple[list[OTAVersion], list[Skipped]]:
-    """The versions kept and the commits skipped, by the rules of the module docstring."""
+    """The versions kept and the commits skipped, by the rules of the module docstring; a version
+    over a document's limits (bytes, characters) is skipped and reported like the others."""
     kept: list[OTAVersion] = []
     skipped: list[Skipped] = []
+    too_large = too_large or {}
     for c in commits:
         event = classify_subject(c.subject)
         if event == "unknown":
@@ -400,10 +409,16 @@ def _apply_rules(
             reason = "file deleted"
         elif event == "extraction":
             reason = "extraction-only commit"
+        elif c.blob in too_large:
+            reason = (f"over the {limits.MAX_DOCUMENT_BYTES / MIB:g} MiB limit of a document"
+                      f" ({too_large[c.blob] / MIB:,.0f} MiB)")
         else:
             text = _decode(blobs[c.blob], f"{c.path} at {c.sha[:12]}")
             n_chars = len(text.strip())
-            if n_chars < min_chars:
+            if len(text) > limits.MAX_DOCUMENT_CHARS:
+                reason = f"over the {limits.MAX_DOCUMENT_CHARS:,}-character limit of a document ({len(text):,})"
+                text = ""
+            elif n_chars < min_chars:
                 reason = f"degenerate: {n_chars} chars < {min_chars}"
             elif kept and kept[-1].text == text:
                 reason = "identical text"
@@ -419,7 +434,7 @@ def _apply_rules(
         before = [v for v in kept if v.date < start]
         kept = before[-1:] + [v for v in kept if v.date >= start]
         skipped = [s for s in skipped if s.date >= start]
-    return kept, skipped
+    return kept, [*skipped, *undated]
 
 
 def version_at(versions: list[OTAVersion], when: date | datetime) -> OTAVersion | None:
