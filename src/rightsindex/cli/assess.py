@@ -30,6 +30,10 @@ def assess_cmd(
         None, "--as-of", metavar="DATE[,DATE…]",
         help="Grade the document versions in force on DATE (YYYY-MM-DD). Several dates, comma-separated: one assessment per date in OUT/DATE/ and the score series in OUT/history.* (see `rightsindex history`).",
     ),
+    framework: Optional[str] = typer.Option(
+        None, "--framework", metavar="ID[,ID…]",
+        help="Also grade legal notice duties from the same passages (gdpr-notice, pipl-notice; the manifest's methodology, e.g. rdr-2022, may be listed): OUT/framework-scores.csv and framework-scores.json. See `rightsindex methodology list`.",
+    ),
 ) -> None:
     """Grade every element for every company of a manifest, citing passages; score as RDR does.
 
@@ -43,12 +47,14 @@ def assess_cmd(
     from ..store import StoreError
     from ..store.retry import StoreBusyError
 
+    frameworks = [f.strip() for f in (framework or "").split(",") if f.strip()]
     if as_of is not None:
         from .time import as_of_dates, run_history
 
         dates = as_of_dates(as_of)
         if len(dates) > 1:
-            run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, allow_roots=allow_root)
+            run_history(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private, allow_roots=allow_root,
+                        frameworks=frameworks)
             return
     t0 = __import__("time").perf_counter()
     kept = {"assessment": None, "companies": 0, "of": None, "documents": 0}
@@ -108,7 +114,7 @@ def assess_cmd(
             result = assess(
                 manifest_path, out_dir, db=db, workers=workers, scheduler=scheduler, wait=not no_wait, prior=prior,
                 allow_private=allow_private, on_event=on_event, allow_roots=allow_root,
-                as_of=dates[0] if as_of is not None else None,
+                as_of=dates[0] if as_of is not None else None, frameworks=frameworks,
             )
         except (ManifestError, ElementCSVError, AssessError, StoreError, StoreBusyError, FileNotFoundError) as exc:
             raise fail(str(exc))
@@ -123,6 +129,8 @@ def assess_cmd(
         err.print(f"{len(result.ingest.errors)} document(s) could not be read (see above); they were left out.")
     print(f"report: {result.files['report']}")
     print(f"element scores: {result.files['element-scores.csv']}   scores: {result.files['scores.json']}")
+    if "framework-scores.csv" in result.files:
+        print(f"framework scores: {result.files['framework-scores.csv']}   {result.files['framework-scores.json']}")
     print(f"done in {__import__('time').perf_counter() - t0:.0f} s")
     if result.unreadable:
         err.print(

@@ -19,7 +19,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
-methodology_app = typer.Typer(help="Methodologies shipped as data (RDR 2020, RDR 2022).", no_args_is_help=True)
+methodology_app = typer.Typer(
+    help="Methodologies shipped as data (RDR 2020, RDR 2022) and notice frameworks (GDPR, PIPL).", no_args_is_help=True
+)
 app.add_typer(methodology_app, name="methodology")
 corpus_app = typer.Typer(help="Policy documents, their versions and passages.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")

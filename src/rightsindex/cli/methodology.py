@@ -1,4 +1,4 @@
-"""``rightsindex methodology``: the methodologies shipped as data (list, show, import-rdr)."""
+"""``rightsindex methodology``: the methodologies and notice frameworks shipped as data (list, show, import-rdr)."""
 
 from __future__ import annotations
 
@@ -15,25 +15,33 @@ from .common import fail, methodology_app, out
 
 @methodology_app.command("list")
 def methodology_list() -> None:
-    """List the methodologies shipped in the package."""
+    """List the methodologies and notice frameworks shipped in the package."""
     from .. import methodology as m
+    from ..methodology import frameworks
 
     for mid in m.available():
         meth = m.load(mid)
         print(f"{mid}\t{meth.name}\t{len(meth.indicators)} indicators, {len(meth.elements)} elements")
+    for fid in frameworks.available():
+        fw = frameworks.load(fid)
+        print(f"{fid}\t{fw.name}\t{len(fw.items)} items")
 
 
 @methodology_app.command("show")
 def methodology_show(
-    methodology_id: str = typer.Argument(..., metavar="ID", help="e.g. rdr-2022"),
-    indicator: Optional[str] = typer.Argument(None, metavar="[INDICATOR]", help="e.g. P3a or G04"),
+    methodology_id: str = typer.Argument(..., metavar="ID", help="e.g. rdr-2022 or pipl-notice"),
+    indicator: Optional[str] = typer.Argument(None, metavar="[INDICATOR|ITEM]", help="e.g. P3a or G04; a framework's item, e.g. cross-border"),
     as_json: bool = typer.Option(False, "--json", help="Print the data as JSON."),
 ) -> None:
-    """Print a methodology, or one indicator with its elements, guidance and glossary terms."""
+    """Print a methodology, or one indicator with its elements, guidance and glossary terms; or a
+    notice framework's items, or one item with its questions, criteria and crosswalk."""
     from dataclasses import asdict
 
     from .. import methodology as m
+    from ..methodology import frameworks
 
+    if frameworks.is_framework(methodology_id):
+        return _framework_show(methodology_id, indicator, as_json)
     try:
         meth = m.load(methodology_id)
         ind = meth.indicator(indicator) if indicator else None
@@ -103,6 +111,43 @@ def methodology_show(
         for t in terms:
             g = meth.glossary[t]
             out.print(para(f"{g.term}: {g.definition}", "  "))
+
+
+def _framework_show(framework_id: str, item_id: str | None, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from .. import methodology as m
+    from ..methodology import frameworks
+
+    fw = frameworks.load(framework_id)
+    try:
+        item = fw.item(item_id) if item_id else None
+    except m.MethodologyError as exc:
+        raise fail(str(exc))
+    if as_json:
+        data = asdict(item) if item else {**{k: v for k, v in asdict(fw).items() if k != "items"}, "items": [asdict(i) for i in fw.items.values()]}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    width = min(out.width, 100)
+    if item is None:
+        out.print(f"[bold]{fw.name}[/] ({fw.id})", markup=True)
+        out.print(f"Source: {fw.source}\nLicence: {fw.licence}\n")
+        for it in fw.items.values():
+            rdr = ", ".join(it.rdr_elements()) or "none"
+            out.print(f"[bold]{it.id}[/]  {it.article}  (RDR: {rdr})", markup=True)
+            out.print(textwrap.fill(it.question["en"], width=width, initial_indent="    ", subsequent_indent="    "))
+        return
+    out.print(f"[bold]{item.article} — {item.id}[/] ({fw.name})", markup=True)
+    for lang, q in item.question.items():
+        out.print(textwrap.fill(f"{lang}: {q}", width=width, subsequent_indent="    "))
+    out.print("\n[bold]Answers[/]", markup=True)
+    for result, text in item.criteria.items():
+        out.print(textwrap.fill(f"{result}: {text}", width=width, initial_indent="  ", subsequent_indent="    "))
+    out.print("\n[bold]Crosswalk[/]", markup=True)
+    if not item.crosswalk:
+        out.print("  none: no RDR element or other framework's item asks this")
+    for target, ids in item.crosswalk.items():
+        out.print(f"  {target}: {', '.join(ids)}")
 
 
 @methodology_app.command("import-rdr")

@@ -56,7 +56,7 @@ def print_series(data: dict, indicator: str | None = None) -> None:
 
 
 def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1, prior=None, allow_private=False, indicator=None,
-                allow_roots=None) -> None:
+                allow_roots=None, frameworks=None) -> None:
     from ..corpus.manifest import ManifestError
     from ..formats.elementcsv import ElementCSVError
     from ..timeline.history import HistoryError
@@ -85,7 +85,7 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
 
         try:
             result = assess_dates(manifest_path, out_dir, dates, db=db, workers=workers, prior=prior, allow_private=allow_private,
-                                  allow_roots=allow_roots or None, on_event=on_event)
+                                  allow_roots=allow_roots or None, on_event=on_event, frameworks=frameworks or None)
         except (ManifestError, ElementCSVError, AssessError, HistoryError, FileNotFoundError) as exc:
             raise fail(str(exc))
     print_series(result.series)
@@ -94,6 +94,8 @@ def run_history(manifest_path: Path, out_dir: Path, dates, *, db=None, workers=1
 
         print_series(result.series, normalise_indicator_id(indicator))
     print(f"series: {result.files['history.csv']}   elements: {result.files['history-elements.csv']}   json: {result.files['history.json']}")
+    if "history-duties.txt" in result.files:
+        print(f"notice duties over time: {result.files['history-duties.txt']}   {result.files['history-duties.json']}")
     print("assessments: " + ", ".join(f"{d.isoformat()} #{i}" for d, i in result.assessments.items()))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 
@@ -104,6 +106,7 @@ def history_cmd(
     out_dir: Path = typer.Option(..., "--out", help="Output folder: one sub-folder per date, history.csv, history-elements.csv, history.json, charts."),
     dates: Optional[str] = typer.Option(None, "--dates", metavar="DATE,DATE…", help="Grade the versions in force on these dates (YYYY-MM-DD)."),
     versions: bool = typer.Option(False, "--versions", help="Grade every date on which a version of one of the manifest's documents came into force."),
+    framework: Optional[str] = typer.Option(None, "--framework", metavar="ID[,ID…]", help="Also grade notice duties (gdpr-notice, pipl-notice) at each date: OUT/history-duties.txt says since when each has had its answer."),
     indicator: Optional[str] = typer.Option(None, "--indicator", help="Also print this indicator's series (e.g. P6)."),
     db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: sqlite:///OUT/rightsindex.sqlite)."),
     workers: int = typer.Option(1, "--workers", min=1, help="Grade companies in parallel processes (Dask LocalCluster)."),
@@ -119,7 +122,8 @@ def history_cmd(
     if bool(dates) == bool(versions):
         raise fail("give --dates DATE,DATE… or --versions (one of them)")
     run_history(manifest_path, out_dir, "versions" if versions else as_of_dates(dates), db=db, workers=workers, prior=prior,
-                allow_private=allow_private, indicator=indicator, allow_roots=allow_root)
+                allow_private=allow_private, indicator=indicator, allow_roots=allow_root,
+                frameworks=[f.strip() for f in (framework or "").split(",") if f.strip()])
 
 
 # -- compare -----------------------------------------------------------------------------------------
@@ -135,14 +139,17 @@ def compare_cmd(
     company: Optional[List[str]] = typer.Option(None, "--company", help="Only these companies."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     details: bool = typer.Option(False, "--details", help="Table: add each element's comment and passage diff (several lines each)."),
+    duties: bool = typer.Option(False, "--duties", help="Notice duties (assessments graded with --framework) instead of RDR elements: which moved, with the passage that earns the later answer."),
 ) -> None:
     """List the elements whose answer moved between two assessments: direction, the document versions
-    on both sides and the passage-level diff that caused it."""
+    on both sides and the passage-level diff that caused it; with --duties, the notice duties."""
     from ..timeline.compare import CompareError, compare, excerpt, yoy_csv
 
     if fmt not in ("table", "csv", "json"):
         raise fail(f"--format {fmt!r}: expected table, csv or json")
     store = _open_store(db)
+    if duties:
+        return _compare_duties(store, a, b, fmt, every, company, output)
     try:
         cmp = compare(store, a, b, companies=company or None)
     except CompareError as exc:
@@ -182,6 +189,38 @@ def compare_cmd(
         sys.stdout.write(text)
 
 
+def _compare_duties(store, a, b, fmt, every, company, output) -> None:
+    from ..timeline.compare import CompareError
+    from ..timeline.duties import as_dicts, compare_duties, duties_csv
+
+    try:
+        cmp = compare_duties(store, a, b, companies=company or None)
+    except CompareError as exc:
+        raise fail(str(exc))
+    moved = [m for m in cmp["duties"] if m.moved]
+    if fmt == "table":
+        if output:
+            raise fail("--format table prints to the terminal; use csv or json with --output")
+        table = Table(title=f"{len(moved)} duty(ies) moved from #{cmp['a']['id']} ({cmp['a']['label']}) to #{cmp['b']['id']} ({cmp['b']['label']})",
+                      title_justify="left", show_lines=True)
+        for col in ("Company", "Service", "Duty", "Before → after", "Passage"):
+            table.add_column(col, overflow="fold")
+        for m in (cmp["duties"] if every else moved):
+            p = m.passage or {}
+            table.add_row(m.company, m.service, m.short, f"{m.before} → {m.after}", (p.get("text") or "")[:200])
+        out.print(table)
+        return
+    text = duties_csv(cmp, moved_only=not every) if fmt == "csv" else json.dumps(
+        {"a": cmp["a"], "b": cmp["b"], "duties": as_dicts(cmp, moved_only=not every)}, indent=2, ensure_ascii=False, default=str) + "\n"
+    if output:
+        from ..formats.files import atomic_write_text
+
+        atomic_write_text(output, text)
+        err.print(f"wrote {output}: {len(moved)} duty(ies) moved")
+    else:
+        sys.stdout.write(text)
+
+
 # -- watch -------------------------------------------------------------------------------------------
 
 
@@ -196,9 +235,10 @@ def watch_cmd(
     prior: Optional[List[Path]] = typer.Option(None, "--prior", help="Previous edition's element results (RDR CSV format): start from them."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching from loopback/private addresses."),
     allow_root: Optional[List[Path]] = typer.Option(None, "--allow-root", metavar="DIR", help=ROOT_HELP),
+    framework: Optional[str] = typer.Option(None, "--framework", metavar="ID[,ID…]", help="Also grade notice duties (gdpr-notice, pipl-notice); duties that moved join the feed."),
 ) -> None:
     """Re-fetch a manifest's documents, record new versions, re-grade the companies they affect and
-    write an Atom feed and a JSON list of the grades that moved.
+    write an Atom feed and a JSON list of the grades that moved (notice duties too, with --framework).
 
     Exit status: 0 no grade moved, 1 at least one grade moved (in any pass), 2 error: a document
     could not be fetched or read (that pass records no move and is no baseline for the next one),
@@ -217,7 +257,8 @@ def watch_cmd(
     on_interrupt(lambda: "during a pass: the companies it graded are kept in the store; the next pass continues it and records "
                          "what moved")
     try:
-        _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None, state)
+        _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_root or None, state,
+                    [f.strip() for f in (framework or "").split(",") if f.strip()])
     except KeyboardInterrupt:
         if not state.get("between_passes"):
             raise
@@ -225,7 +266,7 @@ def watch_cmd(
     raise typer.Exit(2 if state["failed"] else 1 if state["moved"] else 0)
 
 
-def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots, state: dict) -> None:
+def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_private, interval, allow_roots, state: dict, frameworks=None) -> None:
     from ..corpus.manifest import ManifestError
     from ..formats.elementcsv import ElementCSVError
     from ..formats.visible import reveal_terminal as safe
@@ -238,7 +279,7 @@ def _watch_loop(manifest_path, url, out_dir, feed, base_url, prior, allow_privat
         state["between_passes"] = False
         try:
             r = watch_once(manifest_path, db=url, out=out_dir, feed_path=feed, base_url=base_url, prior=prior, allow_private=allow_private,
-                           allow_roots=allow_roots)
+                           allow_roots=allow_roots, frameworks=frameworks or None)
         except (ManifestError, ElementCSVError, AssessError, StoreError, FileNotFoundError) as exc:
             if interval is None:
                 raise fail(str(exc))

@@ -21,6 +21,8 @@
 - ``train``      training and company-split cross-validation on an evaluation pack
 - ``capp``       CAPP-130 Chinese sentences as training signal for the multilingual judge
 - ``evaluate``   agreement, κ, evidence recall, indicator error
+- ``frameworks`` notice duties (GDPR Art. 13/14, PIPL) graded from the same passages: item readers,
+                 company × service × item judgments, their training and benchmark
 """
 
 from .grader import Grader

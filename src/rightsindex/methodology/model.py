@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from .catalogue import FRAMEWORK_KIND, of_kind
+
 __all__ = [
     "Category",
     "Element",
@@ -236,9 +238,9 @@ def normalise_element_id(value: str) -> str:
 
 
 def available() -> list[str]:
-    """Ids of the methodologies shipped in this package."""
-    files = resources.files(__package__).joinpath("data")
-    return sorted(p.name[: -len(".json")] for p in files.iterdir() if p.name.endswith(".json"))
+    """Ids of the methodologies shipped in this package (RDR's; the notice frameworks that share
+    its data folder are listed by ``frameworks.available``)."""
+    return of_kind(FRAMEWORK_KIND, other=True)
 
 
 @lru_cache(maxsize=None)
@@ -246,6 +248,10 @@ def load(methodology_id: str) -> Methodology:
     """Load a shipped methodology by id (``rdr-2020``, ``rdr-2022``)."""
     ids = available()
     if methodology_id not in ids:
+        if methodology_id in of_kind(FRAMEWORK_KIND):
+            raise MethodologyError(
+                f"{methodology_id!r} is a notice framework, not a methodology: grade it with `assess --framework {methodology_id}`"
+            )
         raise MethodologyError(
             f"unknown methodology {methodology_id!r}; shipped: {', '.join(ids) or 'none'}"
         )

@@ -31,6 +31,10 @@ def _title(c: GradeChange, label: str) -> str:
 
 
 def element_url(base_url: str, c: GradeChange) -> str:
+    detail = c.detail or {}
+    if detail.get("kind") == "duty":  # a notice duty: its item page
+        return (f"{base_url.rstrip('/')}/frameworks/{quote(detail.get('framework', ''), safe='')}/items/{quote(detail.get('item', ''), safe='')}"
+                f"?company={quote(c.company_key, safe='')}&assessment={c.assessment_id}")
     return (
         f"{base_url.rstrip('/')}/companies/{quote(c.company_key, safe='')}/elements/{quote(c.element, safe='')}"
         f"?level={quote(c.level, safe='')}&assessment={c.assessment_id}"

@@ -13,6 +13,8 @@ Writes::
     site/assets/site.css
     site/data/element-scores.csv         RDR's public element format + Confidence, Evidence, …
     site/data/scores.csv, site/data/scores.json
+    site/frameworks/<id>.html            with ``assess --framework``: notice duties per company and
+                                         service (+ data/framework-scores.csv, .json)
     site/pdf/<slug>.pdf                  one printable scorecard per company (WeasyPrint)
     site/site.json                       what was published, from which assessment
 
@@ -145,6 +147,7 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     pages = 0
     _write(tmp / "index.html", env.get_template("site-index.html.j2").render(site=site, root="", page="index"))
     pages += 1
+    pages += _build_frameworks(tmp, site, env, ranked)
 
     pdfs: dict[str, str] = {}
     if runner is None:
@@ -169,6 +172,21 @@ def _build(tmp: Path, info: dict, meth: Methodology, sj: dict, files: dict, comp
     }
     _write(tmp / MARKER, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
+
+
+def _build_frameworks(tmp: Path, site: dict, env, ranked: list[CompanyInfo]) -> int:
+    """A page per notice framework graded (``frameworks/<id>.html``): every company and service,
+    every duty, the passage that earns it or the closest one."""
+    from .frameworks import duty_tables
+
+    pages = 0
+    for fid in site["assessment"].get("frameworks") or []:
+        fw, tables = duty_tables(fid, [r for c in ranked for r in c.duties])
+        slugs = {c.id: c.slug for c in ranked}
+        _write(tmp / "frameworks" / f"{fid}.html",
+               env.get_template("site-framework.html.j2").render(site=site, root="../", page="framework", fw=fw, tables=tables, slugs=slugs))
+        pages += 1
+    return pages
 
 
 def render_company(site: dict, methodology_id: str, c: CompanyInfo) -> tuple[str, dict[str, bytes], int]:
@@ -244,7 +262,7 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
         has_services=has_services,
         unassessed=[lvl for lvl in c.levels if lvl not in levels], doc_pages=doc_pages, services=c.services,
         pdf=f"pdf/{c.slug}.pdf", judgments=result_counts(c), services_chart=len(c.scores.get("level_totals") or {}) > 1,
-        over_time=over_time, history=c.history,
+        over_time=over_time, history=c.history, duties=_duties_by_service(c),
     )
     _write(cdir / "index.html", env.get_template("site-company.html.j2").render(root="../../", page="company", **ctx))
     pages += 1
@@ -273,6 +291,17 @@ def _build_company(tmp: Path, site: dict, env, meth: Methodology, c: CompanyInfo
     )
     render_pdf(html, pdf_path, base_url=str(tmp))
     return pages
+
+
+def _duties_by_service(c: CompanyInfo) -> list[dict]:
+    """The company's notice duties per service and framework, for its scorecard and PDF."""
+    from .frameworks import duty_tables
+
+    out = []
+    for fid in dict.fromkeys(r["Framework"] for r in c.duties):
+        fw, tables = duty_tables(fid, c.duties)
+        out += [{"fw": fw, **t} for t in tables]
+    return out
 
 
 # -- the entry point -------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class CompanyInfo:
     rows: dict[str, list[dict]]  # element -> rows (one per level), evidence parsed
     levels: list[str]  # levels in display order
     history: dict = field(default_factory=dict)  # over_time.collect: previous, moved, points
+    duties: list = field(default_factory=list)  # notice duties (``review.items`` rows) when graded with --framework
 
 
 def latest_finished(session) -> int:
@@ -129,6 +130,7 @@ def collect_site(store, assessment_id: int | None, *, runner=None, store_url: st
             "id": a.id, "index": a.index, "methodology": a.methodology, "model": a.model_version,
             "created_at": a.created_at, "finished_at": a.finished_at, "manifest_sha256": a.manifest_sha256,
             "as_of": shows["as_of"], "day": shows["day"], "shows": shows["text"],
+            "frameworks": list((a.meta or {}).get("frameworks") or []),
         }
         runs = [(r.company_key, dict(r.meta or {})) for r in a.runs]
     meth = methodology_mod.load(info["methodology"])
@@ -185,6 +187,17 @@ def collect_site(store, assessment_id: int | None, *, runner=None, store_url: st
     for key, h in collect(store, assessment_id, info["methodology"], rows).items():
         if key in companies:
             companies[key].history = h
+    if info["frameworks"]:
+        from ..formats.frameworkcsv import format_framework_rows
+        from ..review.items import item_rows
+        from .frameworks import frameworks_json
+
+        duties = item_rows(store, assessment_id)
+        files["framework-scores.csv"] = format_framework_rows(duties)
+        files["framework-scores.json"] = json.dumps(frameworks_json(duties, {"id": assessment_id}), indent=2, ensure_ascii=False) + "\n"
+        for r in duties:
+            if r["Company"] in companies:
+                companies[r["Company"]].duties.append(r)
     return info, meth, sj, files, companies
 
 

@@ -30,7 +30,7 @@ from .outputs import write_outputs
 from ..corpus.ingest import IngestReport, ingest_manifest
 from ..corpus.manifest import CompanySpec, Manifest, load_manifest
 from ..store import Store, absolute_url
-from ..store.models import Assessment, CompanyRun, Judgment, utcnow
+from ..store.models import Assessment, CompanyRun, ItemJudgment, Judgment, utcnow
 
 DEFAULT_DB_NAME = "rightsindex.sqlite"
 
@@ -78,12 +78,40 @@ def _company_cache_key(company: CompanySpec, versions: dict[str, tuple[int, str,
     return _sha(_company_lineage(company, model, methodology, prior, exclude), doc_part)
 
 
+def _graded_key(methodology: str, frameworks: tuple[str, ...]) -> str:
+    """What a company run grades: the methodology and, with ``--framework``, the notice frameworks
+    and the version of their item readers (a run is reused only for the same)."""
+    if not frameworks:
+        return methodology
+    from ..evidence.frameworks import readers_version
+
+    return f"{methodology}+{','.join(frameworks)}:{readers_version(frameworks)}"
+
+
 def _company_lineage(company: CompanySpec, model: str, methodology: str, prior: dict | None, exclude: tuple[str, ...]) -> str:
     """Everything a company's grading depends on except its documents' versions (``regrade``: a run
     is re-graded from an earlier run of the same lineage)."""
     svc = json.dumps([(s.id, s.kind) for s in company.services])
     prior_part = json.dumps(sorted((k[0], k[1], p.result, p.evidence_texts, p.quotes) for k, p in (prior or {}).items()), default=list)
     return _sha(model, methodology, company.id, company.type, svc, prior_part, ",".join(exclude))
+
+
+def notice_frameworks(requested, methodology_id: str) -> tuple[str, ...]:
+    """The notice frameworks to grade besides the methodology: ``--framework`` ids, checked (the
+    manifest's own methodology may be listed and is graded anyway; another methodology is refused)."""
+    from ..methodology import frameworks as frameworks_mod
+
+    out: list[str] = []
+    for fid in requested or ():
+        if fid == methodology_id:
+            continue
+        if fid in methodology_mod.available():
+            raise AssessError(f"--framework {fid}: the manifest is graded on {methodology_id}; another methodology needs its own manifest")
+        if not frameworks_mod.is_framework(fid):
+            raise AssessError(f"unknown framework {fid!r}; shipped: {', '.join([methodology_id, *frameworks_mod.available()])}")
+        if fid not in out:
+            out.append(fid)
+    return tuple(out)
 
 
 def graded_versions(document, as_of: date | None):
@@ -113,6 +141,14 @@ def _judgment_rows(run_id: int, judgments) -> list[Judgment]:
     ]
 
 
+def _item_rows(run_id: int, items) -> list[ItemJudgment]:
+    return [
+        ItemJudgment(run_id=run_id, framework=j.framework, item=j.item, article=j.article, level=j.level, result=j.result,
+                     confidence=j.confidence, probability=j.probability, evidence=j.evidence, why=j.why, status=j.status)
+        for j in items
+    ]
+
+
 def _stored_run(s, assessment_id: int, company_id: str, cache_key: str, t0: float) -> dict | None:
     """A run of this company already in the assessment (resumed), or a copy of an earlier run with
     the same inputs (reused); None when the company must be graded."""
@@ -131,6 +167,7 @@ def _stored_run(s, assessment_id: int, company_id: str, cache_key: str, t0: floa
     s.add(run)
     s.flush()
     s.add_all(_judgment_rows(run.id, earlier.judgments))
+    s.add_all(_item_rows(run.id, earlier.items))
     run.seconds = time.perf_counter() - t0
     return {"company": company_id, "seconds": run.seconds, "reused": f"run {earlier.id}", "judgments": len(earlier.judgments),
             "readable": (earlier.meta or {}).get("readable", True)}
@@ -148,6 +185,7 @@ def assess_company(
     model: str | None = None,
     prior_answers: dict | None = None,
     prior_store: str | None = None,
+    frameworks: tuple[str, ...] = (),
 ) -> dict:
     """Grade one company on the given document versions (the current ones, or those in force on
     the assessment's ``as_of``) and store its judgments in one transaction. A task: safe to run
@@ -157,7 +195,9 @@ def assess_company(
     A company graded before under the same lineage is re-graded change-aware (``regrade``):
     answers whose passages did not change are kept as they were. Failing that, ``prior_answers``
     (an earlier edition's answers from our own CSV, ``timeline.earlier_edition.read_prior_answers``) is the base;
-    ``prior_store``: the SQLite store that CSV was graded in, for its texts."""
+    ``prior_store``: the SQLite store that CSV was graded in, for its texts. ``frameworks``: notice
+    frameworks (``gdpr-notice``, ``pipl-notice``) whose items are graded from the same passages
+    (``evidence.frameworks``), stored with the run."""
     from ..evidence import knowledge as knowledge_mod
     from ..evidence.judge import grade_company
     from ..evidence.passages import embed_company, load_company_passages
@@ -171,7 +211,7 @@ def assess_company(
     here = model_version(grader)
     if model is not None and here != model:
         raise AssessError(f"this process grades with model {here}, assessment #{assessment_id} with {model}: install the same rightsindex everywhere")
-    cache_key = _company_cache_key(company, versions, here, meth.id, prior, exclude)
+    cache_key = _company_cache_key(company, versions, here, _graded_key(meth.id, frameworks), prior, exclude)
     line = _company_lineage(company, here, meth.id, prior, exclude)
     stored = store.write(lambda s: _stored_run(s, assessment_id, company.id, cache_key, t0), conflicts=True, what=f"reusing {company.id}")
     if stored is not None:
@@ -185,6 +225,9 @@ def assess_company(
     listed = {lvl: sum(d.speaks_for(lvl) for d in company.documents) for lvl in company.levels}
     judge = SupportJudge.default(cache=StoreCache(store, SupportJudge.default().version))
     judgments = grade_company(meth, kn, grader, company, cp, exclude=exclude, priors=prior, judge=judge, listed=listed)
+    t_items = time.perf_counter()
+    items = _grade_items(store, frameworks, company, cp, judge) if frameworks else []
+    t_items = time.perf_counter() - t_items
     from ..timeline.regrade import Side, find_base, regrade
 
     version_ids = {k: v[0] for k, v in versions.items()}
@@ -230,9 +273,10 @@ def assess_company(
         s.add(run)
         s.flush()
         s.add_all(Judgment(run_id=run.id, **r) for r in rows)
+        s.add_all(_item_rows(run.id, items))
         run.seconds = time.perf_counter() - t0
         info = {"company": company.id, "seconds": round(run.seconds, 2), "reused": None, "judgments": len(judgments), "passages": len(cp.rows),
-                "readable": bool(cp.rows)}
+                "readable": bool(cp.rows), "duties": len(items), "duties_seconds": round(t_items, 2)}
         if base_id is not None:
             info["regraded_from"] = base_id
             info["kept"] = kept
@@ -240,6 +284,19 @@ def assess_company(
         return info
 
     return store.write(save, conflicts=True, what=f"storing {company.id}")
+
+
+def _grade_items(store, frameworks: tuple[str, ...], company: CompanySpec, cp, judge) -> list:
+    """The company's notice duties, read from the passages RDR grading read (Chinese windows'
+    vectors through the store's embedding cache; the judge's readings through its cache)."""
+    from ..evidence.frameworks import ItemReader, grade_items
+    from ..evidence.passages import embed_texts
+    from ..methodology import frameworks as frameworks_mod
+
+    def embed(model: str, texts: list[str]):
+        return store.write(lambda s: embed_texts(s, model, texts), what=f"embedding {company.id}'s windows")
+
+    return grade_items([frameworks_mod.load(f) for f in frameworks], company, cp, ItemReader(judge), embed=embed)
 
 
 # -- the whole manifest --------------------------------------------------------------------------
@@ -262,6 +319,7 @@ def assess(
     as_of: date | None = None,
     allow_roots: list[Path] | None = None,
     runner=None,
+    frameworks: list[str] | tuple[str, ...] | None = None,
 ) -> AssessResult:
     """Assess every company of a manifest and write the outputs into ``out``.
 
@@ -283,7 +341,9 @@ def assess(
     one), ``company`` per graded company, ``skip`` per company left out.
     ``allow_roots``: folders besides the manifest's own that its document paths may point into.
     ``exclude`` (company -> company ids whose quotes and priors the grader must not use) and
-    ``grader_path`` serve company-split evaluation.
+    ``grader_path`` serve company-split evaluation. ``frameworks``: notice frameworks graded besides
+    the manifest's methodology (``gdpr-notice``, ``pipl-notice``; the methodology's own id is
+    accepted and changes nothing): ``framework-scores.csv`` and ``framework-scores.json``.
     """
     from .runner import RunnerError, open_runner
     from ..store.locks import DatabaseBusyError, exclusive_run
@@ -305,7 +365,7 @@ def assess(
             emit("runner", {"runner": runner.description, "workers": runner.workers})
             return _assess(
                 store, store_url, runner, manifest, manifest_path, out, emit, prior=prior, allow_private=allow_private,
-                grader_path=grader_path, exclude=exclude, companies=companies, as_of=as_of,
+                grader_path=grader_path, exclude=exclude, companies=companies, as_of=as_of, frameworks=frameworks,
             )
     except (DatabaseBusyError, RunnerError) as exc:
         raise AssessError(str(exc)) from None
@@ -313,8 +373,9 @@ def assess(
         store.close()
 
 
-def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies, as_of) -> AssessResult:
+def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, out: Path, emit, *, prior, allow_private, grader_path, exclude, companies, as_of, frameworks=None) -> AssessResult:
     meth = methodology_mod.load(manifest.methodology)
+    fws = notice_frameworks(frameworks, meth.id)
     ingest = ingest_manifest(
         store, manifest, runner=runner, store_url=store_url, allow_private=allow_private,
         on_document=lambda o: emit("ingest", o.__dict__),
@@ -345,7 +406,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
             if not plans[c.id]:
                 emit("skip", {"company": c.id, "reason": f"no document in force on {as_of.isoformat()}"})
         selected = [c for c in selected if plans[c.id]]
-    key = _sha(manifest_path.read_bytes(), *sorted(texts), meth.id, model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
+    key = _sha(manifest_path.read_bytes(), *sorted(texts), _graded_key(meth.id, fws), model, prior_sha or "", json.dumps(exclude or {}, sort_keys=True), ",".join(c.id for c in selected), as_of.isoformat() if as_of else "")
 
     # a pass over the current versions that could not read every document grades a partial corpus:
     # it says so, and ``watch`` never takes it as the baseline of the next pass
@@ -367,7 +428,8 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
                 model_version=model,
                 prior_sha256=prior_sha,
                 as_of=as_of,
-                meta={"companies": [c.id for c in selected], "out": str(out.resolve()), **({"incomplete": incomplete} if incomplete else {})},
+                meta={"companies": [c.id for c in selected], "out": str(out.resolve()), "frameworks": list(fws),
+                      **({"incomplete": incomplete} if incomplete else {})},
             )
             s.add(assessment)
             s.flush()
@@ -385,7 +447,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
         to_embed = {
             v[0]: (c.id, k, v[0])
             for c in selected
-            if not stages.stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, meth.id, prior_map.get(c.id), exclude_of(c)))
+            if not stages.stored_run_exists(s, assessment_id, c.id, _company_cache_key(c, plans[c.id], model, _graded_key(meth.id, fws), prior_map.get(c.id), exclude_of(c)))
             for k, v in plans[c.id].items()
         }
     # the longest tasks first, so that no worker is left with a long one at the end of a stage
@@ -402,7 +464,7 @@ def _assess(store, store_url, runner, manifest: Manifest, manifest_path: Path, o
 
     # grade: one task per company
     tasks = [
-        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model, prior_answers.get(c.id), prior_store)
+        (store_url, assessment_id, c, meth.id, plans[c.id], grader_str, exclude_of(c), prior_map.get(c.id), model, prior_answers.get(c.id), prior_store, fws)
         for c in sorted(selected, key=lambda c: -sum(size.get(v[0], 0) for v in plans[c.id].values()))
     ]
     for info in runner.map(assess_company, tasks, name="grade"):

@@ -87,6 +87,24 @@ def assess_dates(
     try:
         result.series = series(store, result.assessments)
         result.files = write_series(result.series, out, store=store)
+        if assess_kwargs.get("frameworks"):
+            result.files.update(write_duty_history(store, list(result.assessments.values()), out))
     finally:
         store.close()
     return result
+
+
+def write_duty_history(store, assessment_ids: list[int], out: Path) -> dict[str, Path]:
+    """``history-duties.json`` and ``history-duties.txt``: since when each notice duty has had its
+    answer, with the passage behind it (``timeline.duties``)."""
+    import json
+    from dataclasses import asdict
+
+    from ..formats.files import atomic_write_text
+    from ..timeline.duties import duty_history, since_lines
+
+    history = duty_history(store, assessment_ids)
+    files = {"history-duties.json": out / "history-duties.json", "history-duties.txt": out / "history-duties.txt"}
+    atomic_write_text(files["history-duties.json"], json.dumps([asdict(h) for h in history], indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(files["history-duties.txt"], "\n".join(since_lines(history)) + "\n")
+    return files

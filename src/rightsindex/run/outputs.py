@@ -1,5 +1,6 @@
 """What ``assess`` writes into its ``--out`` folder: ``element-scores.csv`` (RDR's format plus our
-columns), ``scores.json`` and ``report/index.html``."""
+columns), ``scores.json`` and ``report/index.html``; with ``--framework``, ``framework-scores.csv``
+and ``framework-scores.json``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..review.results import assessment_rows
 from ..store.database import Store
 from ..store.models import Assessment
 
-__all__ = ["model_version_of", "write_outputs"]
+__all__ = ["model_version_of", "write_framework_outputs", "write_outputs"]
 
 
 def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, store_url: str | None = None) -> tuple[dict[str, Path], dict]:
@@ -44,7 +45,25 @@ def write_outputs(store: Store, assessment_id: int, out: Path, *, runner=None, s
     atomic_write_text(files["element-scores.csv"], format_rows(rows, EXTRA_COLUMNS))
     atomic_write_text(files["scores.json"], json.dumps(sj, indent=2, ensure_ascii=False) + "\n")
     write_report(files["report"], meth, sj, rows)
+    files.update(write_framework_outputs(store, assessment_id, out))
     return files, sj
+
+
+def write_framework_outputs(store: Store, assessment_id: int, out: Path) -> dict[str, Path]:
+    """``framework-scores.csv`` and ``.json`` when the assessment graded notice frameworks."""
+    from ..formats.files import atomic_write_text
+    from ..formats.frameworkcsv import format_framework_rows
+    from ..publish.frameworks import frameworks_json
+    from ..review.items import assessment_frameworks, item_rows
+
+    if not assessment_frameworks(store, assessment_id):
+        return {}
+    rows = item_rows(store, assessment_id)
+    files = {"framework-scores.csv": out / "framework-scores.csv", "framework-scores.json": out / "framework-scores.json"}
+    atomic_write_text(files["framework-scores.csv"], format_framework_rows(rows))
+    doc = frameworks_json(rows, {"id": assessment_id, "model": model_version_of(store, assessment_id)})
+    atomic_write_text(files["framework-scores.json"], json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return files
 
 
 def model_version_of(store: Store, assessment_id: int) -> str:

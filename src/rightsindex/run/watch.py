@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..store import Store
-from ..timeline.watch import previous_pass, record_moves
+from ..timeline.watch import previous_pass, record_duty_moves, record_moves
 
 __all__ = ["WatchResult", "watch_once", "write_feed"]
 
@@ -82,8 +82,10 @@ def watch_once(
     prior: list[Path] | None = None,
     on_event: Callable[[str, dict], None] | None = None,
     allow_roots: list[Path] | None = None,
+    frameworks: list[str] | None = None,
 ) -> WatchResult:
-    """One pass (see the module's notes)."""
+    """One pass (see the module's notes). ``frameworks``: notice frameworks graded too; their
+    duties that moved join the feed ("PIPL 39 cross-border is now disclosed …")."""
     from .assessment import assess
 
     t0 = time.perf_counter()
@@ -93,7 +95,8 @@ def watch_once(
     try:
         with store.session() as s:
             previous = previous_pass(s, str(manifest_path))
-        r = assess(manifest_path, out, db=db, allow_private=allow_private, prior=prior, on_event=on_event, allow_roots=allow_roots)
+        r = assess(manifest_path, out, db=db, allow_private=allow_private, prior=prior, on_event=on_event, allow_roots=allow_roots,
+                   frameworks=frameworks)
         result = WatchResult(assessment_id=r.assessment_id, previous_id=previous)
         result.new_versions = [{"company": o.company, "document": o.key, "version": o.version} for o in r.ingest.outcomes if o.status == "new"]
         result.errors = [{"company": o.company, "document": o.key, "message": o.message} for o in r.ingest.errors]
@@ -101,6 +104,8 @@ def watch_once(
         # graded is a partial corpus (and it is no baseline for the next pass, see previous_pass)
         if previous is not None and previous != r.assessment_id and not result.errors:
             result.moved = record_moves(store, previous, r.assessment_id, str(manifest_path))
+            if frameworks:
+                result.moved += record_duty_moves(store, previous, r.assessment_id, str(manifest_path))
         result.files = {**r.files, **write_feed(store, out, str(manifest_path), feed_path=Path(feed_path) if feed_path else None, base_url=base_url)}
     finally:
         store.close()

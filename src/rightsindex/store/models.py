@@ -192,6 +192,7 @@ class CompanyRun(Base):
 
     assessment: Mapped[Assessment] = relationship(back_populates="runs")
     judgments: Mapped[list[Judgment]] = relationship(back_populates="run", order_by="Judgment.id")
+    items: Mapped[list[ItemJudgment]] = relationship(back_populates="run", order_by="ItemJudgment.id")
 
 
 class Judgment(Base):
@@ -223,6 +224,30 @@ class Judgment(Base):
     run: Mapped[CompanyRun] = relationship(back_populates="judgments")
 
 
+class ItemJudgment(Base):
+    """A notice duty (an item of a framework such as ``gdpr-notice``) at one service of one
+    company: disclosed, partly disclosed or not found, with the passages cited (the first earns it,
+    or is the closest) and why."""
+
+    __tablename__ = "item_judgment"
+    __table_args__ = (UniqueConstraint("run_id", "framework", "level", "item"), Index("ix_item_judgment_item", "framework", "item"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("company_run.id", ondelete="CASCADE"), index=True)
+    framework: Mapped[str] = mapped_column(String(50))
+    item: Mapped[str] = mapped_column(String(60))
+    article: Mapped[str] = mapped_column(String(60), default="")
+    level: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str] = mapped_column(String(30))  # disclosed | partly disclosed | not found
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    probability: Mapped[float | None] = mapped_column(Float, nullable=True)  # the first cited passage carries it
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    why: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    run: Mapped[CompanyRun] = relationship(back_populates="items")
+
+
 class GradeChange(Base):
     """A grade that moved between two assessments of one manifest, as ``watch`` found it: the feed.
     Append-only history (never updated)."""
@@ -240,7 +265,7 @@ class GradeChange(Base):
     manifest_path: Mapped[str] = mapped_column(String(2000), default="")
     company_key: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(200))
-    element: Mapped[str] = mapped_column(String(20))
+    element: Mapped[str] = mapped_column(String(80))  # an element id, or "framework:item" for a notice duty
     before: Mapped[str] = mapped_column(String(30))
     after: Mapped[str] = mapped_column(String(30))
     direction: Mapped[str] = mapped_column(String(20))  # improved | declined | changed

@@ -85,3 +85,39 @@ def record_moves(store: Store, previous_id: int, assessment_id: int, manifest_pa
 
 
 
+
+
+def record_duty_moves(store: Store, previous_id: int, assessment_id: int, manifest_path: str) -> list[dict]:
+    """Append the notice duties that moved between two passes to the feed (element
+    ``framework:item``, level the service), with the passage that earns the later answer."""
+    from .compare import CompareError
+    from .duties import compare_duties
+    from .feed import change_dict
+
+    try:
+        cmp = compare_duties(store, previous_id, assessment_id)
+    except CompareError:
+        return []
+    recorded = []
+    with store.session() as s:
+        known = {(c, lv, el) for c, lv, el in s.execute(
+            select(GradeChange.company_key, GradeChange.level, GradeChange.element).where(GradeChange.assessment_id == assessment_id))}
+        now = utcnow()
+        for m in cmp["duties"]:
+            key = f"{m.framework}:{m.item}"
+            if not m.moved or (m.company, m.service, key) in known:
+                continue
+            p = m.passage or {}
+            verb = {"improved": "is now", "declined": "is now"}.get(m.direction, "is now")
+            comment = f"{m.short} {verb} {m.after} (was {m.before}) since {cmp['b']['label']}" + (
+                f", passage “{' '.join(str(p.get('text') or '').split())[:200]}”" if p.get("text") else "") + "."
+            g = GradeChange(
+                at=now, assessment_id=assessment_id, previous_assessment_id=previous_id, manifest_path=manifest_path,
+                company_key=m.company, level=m.service, element=key, before=m.before, after=m.after, direction=m.direction,
+                document=p.get("path") or "", comment=comment, excerpt=str(p.get("text") or "")[:1000],
+                detail={"label": m.short, "kind": "duty", "framework": m.framework, "item": m.item, "passage": p, "from": cmp["a"], "to": cmp["b"]},
+            )
+            s.add(g)
+            s.flush()
+            recorded.append(change_dict(g))
+    return recorded

@@ -43,7 +43,7 @@ def create_app(db_url: str | None = None, *, public: bool = False, base_url: str
     trail, and no state-changing route at all. ``base_url`` (default ``RIGHTSINDEX_BASE_URL``):
     the address the app is reached at, for absolute links in the Atom feed.
     """
-    from . import api, pages, review_queue
+    from . import api, frameworks, pages, review_queue
     from . import render as rendering
 
     store = Store.open(db_url)
@@ -95,8 +95,10 @@ def create_app(db_url: str | None = None, *, public: bool = False, base_url: str
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(review_queue.page_router(ctx))
+    app.include_router(frameworks.page_router(ctx))
     app.include_router(api.router(ctx), prefix="/api")
     app.include_router(review_queue.api_router(ctx), prefix="/api")
+    app.include_router(frameworks.api_router(ctx), prefix="/api")
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):

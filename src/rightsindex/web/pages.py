@@ -57,6 +57,21 @@ def _sort_value(item: dict, key: str):
     return (v is None, v if v is not None else 0)
 
 
+def _duties(store, assessment_id: int, company: str, element, level: str, result: str | None) -> tuple[list[dict], list]:
+    """The notice duties an element overlaps, with this company's answers where the assessment
+    graded them (``--framework``) and whether each disagrees with the element's ``result``, else
+    the duties alone."""
+    from ..methodology import frameworks
+    from ..publish.frameworks import crosswalk_answers
+    from ..review.items import assessment_frameworks, item_rows
+
+    overlaps = frameworks.overlapping(element.id)
+    if not overlaps or not assessment_frameworks(store, assessment_id):
+        return [], overlaps
+    rows = item_rows(store, assessment_id, companies=[company])
+    return crosswalk_answers(rows, company, element.id, level, result, reversed_element=element.reversed), overlaps
+
+
 def router(ctx) -> APIRouter:
     r = APIRouter()
     data, store, auth = ctx.data, ctx.store, ctx.auth
@@ -77,6 +92,7 @@ def router(ctx) -> APIRouter:
             except NotFound as exc:
                 return render(ctx, request, "empty.html", message=str(exc), status_code=404 if (assessment or edition) else 200)
             a_id, a_index, a_meth, a_status, a_created = a.id, a.index, a.methodology, a.status, a.created_at
+            a_fws = list((a.meta or {}).get("frameworks") or [])
             assessments = data.assessments(s)
         sc = data.scored(a_id)
         items = []
@@ -102,7 +118,7 @@ def router(ctx) -> APIRouter:
         return render(
             ctx, request, "ranking.html", items=items, chart=chart, sort=sort, desc=desc, assessments=assessments, editions=editions,
             assessment={"id": a_id, "index": a_index, "methodology": a_meth, "status": a_status, "created_at": a_created},
-            methodology=sc.methodology,
+            methodology=sc.methodology, frameworks=a_fws,
         )
 
     # -- company scorecard -------------------------------------------------------------------------
@@ -274,6 +290,7 @@ def router(ctx) -> APIRouter:
             html_context = data.evidence_in_context(s, evidence)
             step_context = html_context if step_evidence == evidence else data.evidence_in_context(s, step_evidence, around=0)
         terms = [meth.glossary[t] for t in el.glossary if t in meth.glossary]
+        duties, overlaps = _duties(store, a_id, company, el, level, row["Result"])
         level_nav = [{"level": lvl, "result": sc.by_key.get((company, lvl, el.id), {}).get("Result"), "reviewed": sc.by_key.get((company, lvl, el.id), {}).get("Reviewed") == "yes"} for lvl in levels]
         summary = {
             "result": row["Result"], "element_score": result_score(meth, el.id, row["Result"]), "reviewed": row["Reviewed"] == "yes",
@@ -288,7 +305,7 @@ def router(ctx) -> APIRouter:
             audit=audit, comments=comments, evidence=html_context, why=why, candidates=candidates, terms=terms, level_nav=level_nav,
             prev_el=order[i - 1] if i > 0 else None, next_el=order[i + 1] if i + 1 < len(order) else None, methodology=meth,
             can_review=p.can_review, step=step, step_evidence=step_context, step_source=step_source,
-            queue_note=element_note(sc, company, level, el.id), **extra,
+            queue_note=element_note(sc, company, level, el.id), duties=duties, overlaps=overlaps, **extra,
         )
 
     @r.get("/companies/{company}/elements/{element}", response_class=HTMLResponse, include_in_schema=False)

@@ -20,7 +20,7 @@ from ..scoring import RESULTS
 from .charts import CATEGORY_NAMES
 from .queue_data import nav_count
 from .security import LoginRequired, Principal
-from .urls import u_company, u_document, u_element, u_indicator, u_queue, u_ranking, u_review, u_version
+from .urls import u_company, u_document, u_element, u_framework, u_framework_item, u_indicator, u_queue, u_ranking, u_review, u_version
 
 __all__ = [
     "ENV",
@@ -41,8 +41,11 @@ __all__ = [
 ]
 
 
-RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A"}
-RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na"}
+RESULT_LABELS = {"yes": "Yes", "partial": "Partial", "no": "No", "no disclosure found": "No disclosure found", "NA": "N/A",
+                 "disclosed": "Disclosed", "partly disclosed": "Partly disclosed", "not found": "Not found"}
+RESULT_CLASSES = {"yes": "r-yes", "partial": "r-partial", "no": "r-no", "no disclosure found": "r-ndf", "NA": "r-na",
+                  # notice duties (frameworks): the same colours
+                  "disclosed": "r-yes", "partly disclosed": "r-partial", "not found": "r-ndf"}
 
 
 def fmt_score(v) -> str:
@@ -119,7 +122,7 @@ def _env() -> Environment:
     env.filters.update(score=fmt_score, scls=score_class, delta=fmt_delta, when=fmt_when, display=display)
     env.globals.update(
         u_ranking=u_ranking, u_company=u_company, u_indicator=u_indicator, u_element=u_element, u_review=u_review,
-        u_document=u_document, u_version=u_version, u_queue=u_queue, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
+        u_document=u_document, u_version=u_version, u_queue=u_queue, u_framework=u_framework, u_framework_item=u_framework_item, RESULT_LABELS=RESULT_LABELS, RESULT_CLASSES=RESULT_CLASSES,
         CATEGORY_NAMES=CATEGORY_NAMES, RESULTS=RESULTS, STEPS=review.STEPS, STEP_LABELS=review.STEP_LABELS,
         highlight=highlight, inline_diff=inline_diff, safe_href=safe_href, describe=review.describe,
     )

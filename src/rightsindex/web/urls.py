@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-__all__ = ["u_company", "u_document", "u_element", "u_indicator", "u_queue", "u_ranking", "u_review", "u_version"]
+__all__ = ["u_company", "u_document", "u_element", "u_framework", "u_framework_item", "u_indicator", "u_queue", "u_ranking", "u_review", "u_version"]
 
 
 def _q(**params) -> str:
@@ -42,3 +42,11 @@ def u_document(doc_id: int, **kw) -> str:
 
 def u_version(doc_id: int, seq: int, hl=None) -> str:
     return f"/documents/{doc_id}/versions/{seq}" + _q(hl=hl) + (f"#p{hl}" if hl is not None else "")
+
+
+def u_framework(framework: str, assessment=None) -> str:
+    return f"/frameworks/{quote(framework, safe='')}" + _q(assessment=assessment)
+
+
+def u_framework_item(framework: str, item: str, assessment=None, company=None) -> str:
+    return f"/frameworks/{quote(framework, safe='')}/items/{quote(item, safe='')}" + _q(assessment=assessment, company=company)
