@@ -158,6 +158,7 @@ def test_a_rerun_on_unchanged_documents_reuses_stored_work(two_companies, cli):
     assert rows_of(tmp / "out" / "element-scores.csv")
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_continues_where_it_stopped(tmp_path):
     mpath = make_manifest(tmp_path, {"docs/a.md": "Apple/apple-human-rights-policy.md"})
     raw = yaml.safe_load(mpath.read_text("utf-8"))
@@ -221,6 +222,7 @@ def test_a_bad_prior_is_refused_with_its_line(tmp_path, cli):
     assert "prior.csv, line 2, field Result" in " ".join(res.stderr.split())
 
 
+@pytest.mark.slow
 def test_workers_grade_companies_in_parallel_with_the_same_results(tmp_path):
     mpath = make_manifest(tmp_path, {"docs/a.md": "Apple/apple-human-rights-policy.md"})
     raw = yaml.safe_load(mpath.read_text("utf-8"))
@@ -312,6 +314,7 @@ def test_a_prior_in_rdrs_format_leads_the_evidence_with_what_its_comment_quoted(
     assert evidence[0]["text"] == quoted and len(evidence) == len(ranked)
 
 
+@pytest.mark.slow
 def test_a_comment_that_quotes_nothing_borrows_the_quotes_of_the_same_question_elsewhere(tmp_path):
     """Two services share a privacy policy; last edition's comment quotes it for one service and
     says "see iCloud" for the other: both cite the quoted passage first."""

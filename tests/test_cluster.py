@@ -27,6 +27,8 @@ EXAMPLE = ROOT / "examples" / "corpus-2026"
 COMPANIES = ("Apple", "Baidu", "Amazon")  # English and Chinese policies, 3 + 2 + 4 documents
 WORKER_ENV = {"RIGHTSINDEX_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
+pytestmark = pytest.mark.slow  # a Dask cluster per test: runs in CI (CI=true) or with RIGHTSINDEX_SLOW=1
+
 
 def dask_cli() -> list[str]:
     exe = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")

@@ -152,6 +152,7 @@ def two_companies(tmp_path):
 ENV = {**os.environ, "PYTHONUTF8": "1", "COLUMNS": "120"}
 
 
+@pytest.mark.slow
 def test_a_second_assess_on_the_database_waits_and_gives_the_same_result(tmp_path, two_companies):
     """Issue 13.10: the second run started while the first grades waits for it (saying so), then
     finds the work done; no traceback, no IntegrityError, one set of results."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 import yaml
 
 from rightsindex.corpus.ingest import ingest_manifest
@@ -55,6 +56,7 @@ def cited_texts(db: str, assessment_id: int) -> tuple[set[int], list[str], dict]
     return ids, credited, {"results": results, "graded": graded}
 
 
+@pytest.mark.slow
 def test_watch_follows_a_revert_and_stops_crediting_the_text_that_went(tmp_path, cli):
     """Issue 20, item 8: ``watch`` over a page that reads A (no retention statements), then B (the
     real policy, with them), then A again. The third pass grades A, cites only A, credits nothing

@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import date
 
+import pytest
 import yaml
 
 from rightsindex.corpus.ingest import ingest_manifest
@@ -90,6 +91,7 @@ def imported(tmp_path, cli) -> tuple[str, object]:
     return db, res
 
 
+@pytest.mark.slow
 def test_assess_as_of_grades_the_versions_in_force_that_day(tmp_path, cli):
     db, _ = imported(tmp_path, cli)
     res = cli("assess", EXAMPLE / "manifest.yaml", "--out", tmp_path / "out", "--db", db, "--as-of", "2021-11-01")
