@@ -54,8 +54,20 @@ TITLES = {
 }
 
 
+def out_of_fold_logits(framework: str, lang: str, items, corpus, saved: Path, reuse: bool) -> np.ndarray:
+    """The items' out-of-fold logits over ``corpus`` (5 folds), kept in ``saved``; with ``reuse``,
+    read back from there when they fit the corpus."""
+    from rightsindex.evidence.frameworks import train
+
+    if reuse and saved.is_file() and np.load(saved)["logits"].shape == corpus.carries.shape:
+        return np.load(saved)["logits"]
+    logits = train.out_of_fold(framework, lang, items, corpus, k=5, seed=0)
+    np.savez_compressed(saved, logits=logits)
+    return logits
+
+
 def zh_part(shared: Path, log, out: Path, reuse: bool = False, part: str = "pipl-zh") -> tuple[list[dict], dict]:
-    from rightsindex.evidence.frameworks import corpora, evaluate, train
+    from rightsindex.evidence.frameworks import corpora, evaluate
     from rightsindex.methodology import frameworks as F
 
     fid, _, oof_name, _ = PARTS[part]
@@ -64,12 +76,7 @@ def zh_part(shared: Path, log, out: Path, reuse: bool = False, part: str = "pipl
     t = time.perf_counter()
     corpus = corpora.capp_corpus(fw, shared / "capp130" / "annotation", ROOT / "build" / "cache")
     log(f"zh: {len(set(corpus.doc.tolist()))} apps, {len(corpus.texts)} sentences ({time.perf_counter() - t:.0f} s)")
-    saved = out / oof_name
-    if reuse and saved.is_file() and np.load(saved)["logits"].shape == corpus.carries.shape:
-        logits = np.load(saved)["logits"]
-    else:
-        logits = train.out_of_fold(fw.id, "zh", items, corpus, k=5, seed=0)
-        np.savez_compressed(saved, logits=logits)
+    logits = out_of_fold_logits(fw.id, "zh", items, corpus, out / oof_name, reuse)
     log(f"zh: out-of-fold heads read ({time.perf_counter() - t:.0f} s)")
     eligible = np.ones_like(corpus.carries)
     probs = 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))  # what grading compares (the mean of two is not scale-free)
@@ -90,12 +97,7 @@ def en_part(shared: Path, log, out: Path, reuse: bool = False, part: str = "gdpr
     items = list(fw.items)
     t = time.perf_counter()
     corpus, known = english_corpus(fw, shared, ROOT / "data" / "frameworks" / "labels-en.csv", out / "store.sqlite", log=log)
-    saved = out / oof_name
-    if reuse and saved.is_file() and np.load(saved)["logits"].shape == corpus.carries.shape:
-        logits = np.load(saved)["logits"]
-    else:
-        logits = train.out_of_fold(fw.id, "en", items, corpus, k=5, seed=0)
-        np.savez_compressed(saved, logits=logits)
+    logits = out_of_fold_logits(fw.id, "en", items, corpus, out / oof_name, reuse)
     log(f"en: out-of-fold heads read ({time.perf_counter() - t:.0f} s)")
     feats, eligible = judge_picks(fw, corpus, logits, cache_path=out / judge_name, log=log)
     # the combiner of each fold is fitted on the other folds' labelled picks

@@ -323,12 +323,7 @@ def web_diffs_case(kib: int = 1024, pairs: int = 8) -> Case:
         import httpx
 
         base = f"http://127.0.0.1:{state['port']}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        hostile.wait_healthy(base)
         answers: list = []
 
         def ask(a, b):

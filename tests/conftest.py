@@ -29,6 +29,17 @@ def example_subset(tmp: Path, companies) -> Path:
     return path
 
 
+def load_script(relative: str):
+    """A script of the repository (``tools/…``, ``benchmarks/…``) loaded as a module, without running its main."""
+    import importlib.util
+
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def company_manifest(path: Path, company: str, services, documents: list[dict]) -> Path:
     """A one-company rdr-2022 manifest (a Digital Platform with ``services`` as (id, kind) pairs)."""
     import yaml

@@ -236,3 +236,17 @@ def ota_policy(n: int, size: int = 600) -> str:
     """The ``n``-th version of a plausible privacy policy of about ``size`` characters."""
     base = "We collect your name, email address and device identifiers to run the service. "
     return f"# Privacy Policy\n\nVersion {n}.\n\n" + base * max(1, size // len(base)) + f"\n\nChanged in version {n}.\n"
+
+
+def wait_healthy(base: str, tries: int = 600) -> None:
+    """Wait until the web app at ``base`` answers ``/healthz`` (at most ``tries`` × 0.1 s of refusals)."""
+    import time
+
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)

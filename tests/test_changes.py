@@ -20,7 +20,7 @@ import yaml
 from rightsindex import methodology as m
 
 from .conftest import FIXTURES
-from .wechat import BUNDLE, EXAMPLE, versions, without_retention
+from .wechat import BUNDLE, EXAMPLE, url_manifest, versions, without_retention
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -154,13 +154,7 @@ def watched(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("watch")
     server = _Policy()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
-    doc = raw["companies"][0]["documents"][0]
-    for k in ("path", "version_date"):
-        doc.pop(k)
-    doc["url"] = server.url
-    manifest = tmp / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    manifest = url_manifest(tmp, server.url)
     db = f"sqlite:///{tmp / 'watch.sqlite'}"
     real = versions()["2026-08-06"]
     passes = []

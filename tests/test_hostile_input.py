@@ -455,12 +455,7 @@ def test_eight_concurrent_diffs_leave_the_web_app_answering(big_history, tmp_pat
         answers.append((r.status_code, 'data-testid="diff"' in r.text or "too large to diff" in r.text))
 
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        hostile.wait_healthy(base)
         idle = 0.0
         with httpx.Client(base_url=base, timeout=60) as c:
             for _ in range(3):

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -40,6 +41,18 @@ def _need(module: str):
         if os.environ.get("CI"):
             pytest.fail(f"{module} is needed to publish")
         pytest.skip(f"{module} not installed")
+
+
+
+def copy_of(published: dict, folder: Path) -> str:
+    """A copy of the published assessment's SQLite database in ``folder`` (for tests that add to
+    it); its URL."""
+    src = sqlite3.connect(published["db"].removeprefix("sqlite:///"))
+    copy = folder / "copy.sqlite"
+    with sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    src.close()
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture(scope="module")
@@ -351,7 +364,6 @@ def test_a_pdf_scorecard_per_company_with_chinese_text(published):
 
 
 def test_default_is_the_latest_finished_assessment(published, tmp_path):
-    import sqlite3
 
     from rightsindex.publish.site import PublishError, publish_site
     from rightsindex.store import Store
@@ -359,12 +371,7 @@ def test_default_is_the_latest_finished_assessment(published, tmp_path):
 
     # a copy of the database, to which a later assessment (Baidu alone, judgments reused) and an
     # unfinished one are added
-    src = sqlite3.connect(published["db"].removeprefix("sqlite:///"))
-    dst_path = tmp_path / "copy.sqlite"
-    with sqlite3.connect(dst_path) as dst:
-        src.backup(dst)
-    src.close()
-    db = f"sqlite:///{dst_path}"
+    db = copy_of(published, tmp_path)
     later = assess(published["tmp"] / "manifest.yaml", tmp_path / "later", db=db, companies=["Baidu"])
     assert later.assessment_id != published["result"].assessment_id
     store = Store.open(db)
@@ -498,7 +505,6 @@ def test_as_of_runs_are_shown_only_when_named_and_every_output_says_its_date(pub
     """Issue 20, item 16: an `--as-of` run made after the full assessment does not become what the
     site, the web app and the API show (nor does one with nothing in force, which must not make
     publishing fail); named, it is shown with its date on every page, CSV and PDF."""
-    import sqlite3
     from datetime import date
 
     from fastapi.testclient import TestClient
@@ -507,12 +513,7 @@ def test_as_of_runs_are_shown_only_when_named_and_every_output_says_its_date(pub
     from rightsindex.publish.site import PublishError, publish_site
     from rightsindex.web import create_app
 
-    src = sqlite3.connect(published["db"].removeprefix("sqlite:///"))
-    copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(copy) as dst:
-        src.backup(dst)
-    src.close()
-    db = f"sqlite:///{copy}"
+    db = copy_of(published, tmp_path)
     full = published["result"].assessment_id
     # Baidu's policy dates from 2021-02-02, Apple's from 2025-09-23: on 2022-01-01 only Baidu's was in force
     as_of = assess(published["tmp"] / "manifest.yaml", tmp_path / "2022", db=db, as_of=date(2022, 1, 1)).assessment_id

@@ -93,14 +93,9 @@ def test_the_reserved_capp130_files_are_those_ending_in_3_or_7_except_17_23_53()
 
 
 def _anatomy():
-    import importlib.util
+    from .conftest import load_script
 
-    from .conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("error_anatomy", ROOT / "benchmarks" / "error_anatomy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/error_anatomy.py")
 
 
 def test_the_error_anatomy_puts_each_miss_where_it_happened():

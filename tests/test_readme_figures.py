@@ -3,21 +3,13 @@ what ``tools/wechat_story.py`` wrote last, and that run is labelled with its com
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
-from .conftest import ROOT
-
-
-def _story_tool():
-    spec = importlib.util.spec_from_file_location("wechat_story", ROOT / "tools" / "wechat_story.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from .conftest import ROOT, load_script
 
 
 def test_the_readme_shows_the_wechat_story_the_tool_wrote_last():
-    tool = _story_tool()
+    tool = load_script("tools/wechat_story.py")
     readme = (ROOT / "README.md").read_text("utf-8")
     story = (ROOT / "examples" / "wechat-2020-2026" / "story.md").read_text("utf-8")
     assert tool.readme_block(readme) == story

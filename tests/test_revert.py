@@ -8,7 +8,6 @@ import json
 import threading
 
 import pytest
-import yaml
 
 from rightsindex.corpus.ingest import ingest_manifest
 from rightsindex.corpus.manifest import load_manifest
@@ -18,7 +17,7 @@ from rightsindex.store.models import Assessment, CompanyRun, Document, Version
 from rightsindex.timeline.regrade import substance
 
 from .test_changes import _Policy
-from .wechat import EXAMPLE, RETENTION, manifest, versions, without_retention
+from .wechat import RETENTION, manifest, url_manifest, versions, without_retention
 
 
 def test_an_undated_text_that_comes_back_is_the_current_version_again(tmp_path):
@@ -65,13 +64,7 @@ def test_watch_follows_a_revert_and_stops_crediting_the_text_that_went(tmp_path,
     bare = without_retention(real)
     server = _Policy()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
-    doc = raw["companies"][0]["documents"][0]
-    for k in ("path", "version_date"):
-        doc.pop(k)
-    doc["url"] = server.url
-    path = tmp_path / "manifest.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    path = url_manifest(tmp_path, server.url)
     db = f"sqlite:///{tmp_path / 'watch.sqlite'}"
     passes = []
     try:

@@ -106,3 +106,16 @@ def copy_example(tmp: Path) -> Path:
     dst = tmp / "wechat-2020-2026"
     shutil.copytree(EXAMPLE, dst)
     return dst
+
+
+def url_manifest(folder: Path, url: str) -> Path:
+    """The example's manifest with its WeChat policy read from ``url`` (as ``watch`` fetches it)
+    instead of the committed file, written into ``folder``."""
+    raw = yaml.safe_load((EXAMPLE / "manifest.yaml").read_text("utf-8"))
+    doc = raw["companies"][0]["documents"][0]
+    for k in ("path", "version_date"):
+        doc.pop(k)
+    doc["url"] = url
+    path = folder / "manifest.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    return path

@@ -26,21 +26,15 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     out = ap.parse_args().out or Path(tempfile.mkdtemp(prefix="wechat-duties-"))
 
-    from rightsindex.corpus.ota.importer import import_history
-    from rightsindex.corpus.ota.repository import history as ota_history
-    from rightsindex.corpus.ota.repository import open_repo
+    from wechat_story import import_wechat  # tools/ is on the path when run as a script
+
     from rightsindex.formats.files import atomic_write_text
     from rightsindex.methodology import frameworks
     from rightsindex.run.dates import assess_dates
     from rightsindex.store import Store
     from rightsindex.timeline.duties import duty_history, since_lines
 
-    db = f"sqlite:///{(out / 'rightsindex.sqlite').resolve()}"
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store.open(db)
-    versions, _ = ota_history(open_repo(EXAMPLE / "wechat-privacy-policy.bundle"), "WeChat", "Privacy Policy")
-    import_history(store, versions, service="WeChat", terms_type="Privacy Policy", company="Tencent", document="wechat-privacy-policy.md")
-    store.close()
+    db = import_wechat(out)
     result = assess_dates(EXAMPLE / "manifest-frameworks.yaml", out, "versions", db=db, frameworks=["gdpr-notice", "pipl-notice"])
     dates = [d.isoformat() for d in result.dates]
     store = Store.open(db)

@@ -54,6 +54,23 @@ def update_readme(story: str, seconds: float) -> None:
 INDICATORS = ("P03a", "P03b", "P04", "P05", "P06")  # collection, inference, sharing, purposes, retention
 
 
+def import_wechat(out: Path) -> str:
+    """A store in ``out`` holding the WeChat privacy policy's recorded history (the example's OTA
+    bundle) under the manifest's document, as ``corpus import-ota --document`` files it; its URL."""
+    from rightsindex.corpus.ota.importer import import_history
+    from rightsindex.corpus.ota.repository import history as ota_history
+    from rightsindex.corpus.ota.repository import open_repo
+    from rightsindex.store import Store
+
+    db = f"sqlite:///{(out / 'rightsindex.sqlite').resolve()}"
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store.open(db)
+    versions, _ = ota_history(open_repo(EXAMPLE / "wechat-privacy-policy.bundle"), "WeChat", "Privacy Policy")
+    import_history(store, versions, service="WeChat", terms_type="Privacy Policy", company="Tencent", document="wechat-privacy-policy.md")
+    store.close()
+    return db
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=None)
@@ -61,21 +78,13 @@ def main() -> None:
 
     from rightsindex import methodology as m
     from rightsindex.timeline.compare import compare, excerpt
-    from rightsindex.corpus.ota.repository import history as ota_history
-    from rightsindex.corpus.ota.repository import open_repo
-    from rightsindex.corpus.ota.importer import import_history
     from rightsindex.formats.files import atomic_write_text
     from rightsindex.run.dates import assess_dates
     from rightsindex.publish.charts import over_time
     from rightsindex.store import Store
 
     started = time.monotonic()
-    db = f"sqlite:///{(out / 'rightsindex.sqlite').resolve()}"
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store.open(db)
-    versions, _ = ota_history(open_repo(EXAMPLE / "wechat-privacy-policy.bundle"), "WeChat", "Privacy Policy")
-    import_history(store, versions, service="WeChat", terms_type="Privacy Policy", company="Tencent", document="wechat-privacy-policy.md")
-    store.close()
+    db = import_wechat(out)
     result = assess_dates(EXAMPLE / "manifest.yaml", out, "versions", db=db)
     meth = m.load("rdr-2022")
     data = result.series

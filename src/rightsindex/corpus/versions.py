@@ -43,6 +43,7 @@ __all__ = [
     "VersionDiff",
     "current_version",
     "current_versions",
+    "day_of",
     "diff_passages",
     "diff_versions",
     "extraction_only",
@@ -62,12 +63,14 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def day_of(at: datetime | str) -> date:
+    """The day of a stored time (SQLite may hand back text: its first ten characters)."""
+    return at.date() if isinstance(at, datetime) else date.fromisoformat(str(at)[:10])
+
+
 def in_force_date(version: Version) -> date:
     """The day a version is in force from: its own date, else the day it was recorded."""
-    if version.version_date is not None:
-        return version.version_date
-    rec = version.recorded_at
-    return rec.date() if isinstance(rec, datetime) else date.fromisoformat(str(rec)[:10])
+    return version.version_date if version.version_date is not None else day_of(version.recorded_at)
 
 
 def _utc(at: datetime) -> datetime:

@@ -16,10 +16,11 @@ that speaks for a date, and the one before it for a company.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
+from ..corpus.versions import day_of
 from ..store.models import Assessment, Company, CompanyRun, Document, Version
 
 __all__ = [
@@ -41,10 +42,7 @@ class AssessmentError(ValueError):
 
 def assessment_day(a: Assessment) -> date:
     """The day an assessment speaks for: its as-of date, else the day it was made."""
-    if a.as_of is not None:
-        return a.as_of
-    c = a.created_at
-    return c.date() if isinstance(c, datetime) else date.fromisoformat(str(c)[:10])
+    return a.as_of if a.as_of is not None else day_of(a.created_at)
 
 
 def shown(a: Assessment) -> dict:

@@ -31,8 +31,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from .. import methodology as methodology_mod
 from .assessments import AssessmentError, label, previous_assessment, resolve_assessment
 from .explain import Texts, because, summary, sentence, turn
@@ -53,6 +51,7 @@ __all__ = [
     "credit_label",
     "previous_assessment",
     "resolve_assessment",
+    "resolve_pair",
     "yoy_csv",
 ]
 
@@ -62,6 +61,14 @@ EXTRA_COLUMNS = ("PreviousResult", "Result", "Direction", "PreviousVersions", "V
 
 class CompareError(AssessmentError):
     pass
+
+
+def resolve_pair(session, ref_a: str | int, ref_b: str | int):
+    """The two assessments a comparison names (ids or dates); ``CompareError`` when one names none."""
+    try:
+        return resolve_assessment(session, ref_a), resolve_assessment(session, ref_b)
+    except AssessmentError as exc:
+        raise CompareError(str(exc)) from None
 
 
 # -- moves -----------------------------------------------------------------------------------------------
@@ -266,10 +273,7 @@ def compare(store: Store, ref_a: str | int, ref_b: str | int, *, companies: list
     from ..review.results import element_rows
 
     with store.session() as s:
-        try:
-            a, b = resolve_assessment(s, ref_a), resolve_assessment(s, ref_b)
-        except AssessmentError as exc:
-            raise CompareError(str(exc)) from None
+        a, b = resolve_pair(s, ref_a, ref_b)
         info_a, info_b = _info(a), _info(b)
         runs_a = {r.company_key: dict(r.meta or {}).get("versions", {}) for r in a.runs}
         runs_b = {r.company_key: dict(r.meta or {}).get("versions", {}) for r in b.runs}

@@ -17,8 +17,8 @@ import io
 from dataclasses import asdict, dataclass, field
 
 from ..store import Store
-from .assessments import AssessmentError, assessment_day, resolve_assessment
-from .compare import CompareError, _info
+from .assessments import assessment_day
+from .compare import CompareError, _info, resolve_pair
 
 __all__ = ["DUTY_COLUMNS", "DutyMove", "compare_duties", "duties_csv", "duty_history", "since_lines"]
 
@@ -66,11 +66,7 @@ def compare_duties(store: Store, ref_a, ref_b, *, companies: list[str] | None = 
     from ..review.items import item_rows
 
     with store.session() as s:
-        try:
-            a, b = resolve_assessment(s, ref_a), resolve_assessment(s, ref_b)
-        except AssessmentError as exc:
-            raise CompareError(str(exc)) from None
-        info_a, info_b = _info(a), _info(b)
+        info_a, info_b = (_info(x) for x in resolve_pair(s, ref_a, ref_b))
     if info_a["id"] == info_b["id"]:
         raise CompareError(f"both name assessment {info_a['id']}")
     key = lambda r: (r["Company"], r["Service"], r["Framework"], r["Item"])  # noqa: E731
